@@ -1,0 +1,52 @@
+# make setup: everything the project needs, installed idempotently (quick once done).
+# make run:   serve the demo site, the widget and the agent console on 127.0.0.1:8000.
+# make test:  the whole test suite (unit, MicroPython, server, browser on both runtimes).
+# make bench: the benchmarks in bench/, writing their figures to bench/results/.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RUNTIMES := static/.vendored
+
+.PHONY: setup run test bench chromium clean
+
+setup: $(VENV)/.installed $(RUNTIMES)
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The runtimes are copied, not linked, so static/ is exactly what the server serves.
+$(RUNTIMES): node_modules/.package-lock.json Makefile
+	rm -rf static/pyscript static/micropython static/pyodide static/rrweb
+	mkdir -p static/pyscript static/micropython static/pyodide static/rrweb
+	cp node_modules/@pyscript/core/dist/*.js node_modules/@pyscript/core/dist/*.css static/pyscript/
+	cp node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs \
+	   node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm static/micropython/
+	cp node_modules/pyodide/pyodide.mjs node_modules/pyodide/pyodide.asm.mjs node_modules/pyodide/pyodide.asm.wasm \
+	   node_modules/pyodide/python_stdlib.zip node_modules/pyodide/pyodide-lock.json static/pyodide/
+	cp node_modules/rrweb/dist/rrweb.umd.min.cjs static/rrweb/rrweb.min.js
+	touch $@
+
+# Browser tests drive Debian's Chromium; Playwright cannot download a browser here.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: setup
+	$(PY) -m cobrowse serve --host $(HOST) --port $(PORT)
+
+test: setup chromium
+	$(PY) -m pytest
+
+bench: setup chromium
+	$(PY) bench/boot.py
+
+clean:
+	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES)

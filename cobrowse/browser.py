@@ -1,0 +1,373 @@
+"""The browser adapter: the one module that touches the page, JavaScript and the network.
+
+Public names:
+
+- ``main()``: boot the widget; run by the script tag that ``static/cobrowse.js`` adds.
+- ``Widget``: one page's co-browse widget (session, connection, link hook and default UI).
+
+Everything here is glue: decisions live in the pure modules (``session``, ``links``,
+``widget``, ``protocol``, ``events``). The code runs on MicroPython and on Pyodide, so it only
+uses what both offer through ``pyscript.ffi`` and ``js``: calls into JavaScript take and
+return strings, numbers and JavaScript objects, never Python containers.
+"""
+
+import json
+
+import js
+from pyscript.ffi import create_proxy
+
+from cobrowse import links, protocol
+from cobrowse.events import Events, payload_json
+from cobrowse.session import States, VisitorSession, in_session
+from cobrowse.widget import LEAVE_PROMPT, view
+
+# How long a confirmed departure waits for the server to acknowledge the end of the session
+# before the page navigates anyway, in milliseconds.
+LEAVE_GRACE_MS = 1500
+
+STYLE = """
+:host { all: initial; }
+.box { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; max-width: 300px;
+  font: 14px/1.4 system-ui, sans-serif; color: #1d2430; background: #fff; border-radius: 10px;
+  box-shadow: 0 6px 24px rgba(0,0,0,.18); padding: 12px 14px; }
+button { font: inherit; cursor: pointer; border-radius: 6px; border: 1px solid #0b5cd5;
+  background: #0b5cd5; color: #fff; padding: 6px 14px; margin: 4px 4px 0 0; }
+button.quiet { background: #fff; color: #0b5cd5; }
+button:focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
+.code { font: 600 32px/1.2 ui-monospace, monospace; letter-spacing: 4px; margin: 4px 0; }
+.muted { color: #5b6472; }
+.notice { margin: 0 0 6px; }
+ul { margin: 4px 0; padding-left: 18px; }
+.spinner { display: inline-block; width: 12px; height: 12px; border: 2px solid #0b5cd5;
+  border-right-color: transparent; border-radius: 50%; animation: spin .8s linear infinite;
+  vertical-align: -2px; margin-right: 6px; }
+@keyframes spin { to { transform: rotate(360deg); } }
+.veil { position: fixed; inset: 0; z-index: 2147483647; background: rgba(0,0,0,.35);
+  display: flex; align-items: center; justify-content: center; font: 15px/1.4 system-ui, sans-serif; }
+.dialog { background: #fff; color: #1d2430; border-radius: 10px; padding: 18px; max-width: 360px; }
+"""
+
+
+def _element(tag, text=None, cls=None, **attrs):
+    """Create an element; ``text`` is set as text, never parsed as HTML."""
+    node = js.document.createElement(tag)
+    if text is not None:
+        node.textContent = text
+    if cls:
+        node.className = cls
+    for name in attrs:
+        node.setAttribute(name.replace("_", "-"), attrs[name])
+    return node
+
+
+class Widget:
+    """The co-browse widget of one page."""
+
+    def __init__(self, options):
+        self.options = options
+        self.session = VisitorSession(options.get("siteCode") or "default")
+        self.hosts = links.site_hosts(options.get("domains"), js.location.hostname)
+        self.show_ui = options.get("ui") != "none"
+        self.popups = {"navigatingAway": True, "sessionEnded": True}
+        self.socket = None
+        self.leaving_to = None
+        self.flush_scheduled = False
+        self.dialog = None
+        self.rendered = None
+        self.root = None
+        # Proxies handed to JavaScript must outlive this call on Pyodide: keep them.
+        self._flush_proxy = create_proxy(self._flush)
+        self._on_link_proxy = create_proxy(self._on_link)
+        self._socket_proxies = {}
+        for signal in Events.signals():
+            signal.on_error = _report_listener_error
+
+    # -- the JavaScript API (called by static/cobrowse.js) ---------------------------------
+
+    def listen(self, name, key, deliver):
+        Events[name].listen(_JsListener(name, deliver), key=("js", key))
+
+    def remove_listener(self, name, key):
+        Events[name].remove_listener(key=("js", key))
+
+    def command(self, name, args_json):
+        """Run one API command; always return JSON text, never raise into JavaScript."""
+        try:
+            args = json.loads(args_json) if args_json else {}
+            if not isinstance(args, dict):
+                args = {}
+            result = self._command(name, args)
+        except Exception as exc:  # noqa: BLE001 - report it to the page, keep the widget alive.
+            js.console.error("Cobrowse: %s failed: %s" % (name, exc))
+            result = {"result": False, "description": "internal error: %s" % exc}
+        self._pump()
+        return json.dumps(result)
+
+    def _command(self, name, args):
+        session = self.session
+        if name == "state":
+            return {"state": session.state}
+        if name == "info":
+            return {"accessCode": session.access_code, "SID": session.sid, "mode": session.mode if in_session(session.state) else None}
+        if name == "boot":
+            session.boot()
+            self._install()
+            return {"result": True}
+        if name == "start":
+            return self._start(args.get("SID"))
+        if name == "stop":
+            reason = args.get("reason")
+            ok, description = session.stop(None if reason is None else reason)
+            if ok and self.socket is None:
+                session.connection_lost()
+            return {"result": ok, "description": description}
+        if name == "popup":
+            self.popups[args.get("which")] = bool(args.get("enabled"))
+            return {"result": True}
+        return {"result": False, "description": "unknown command %r" % name}
+
+    # -- session plumbing ------------------------------------------------------------------
+
+    def _start(self, sid=None):
+        ok, description = self.session.start(sid=sid, url=str(js.location.href)[:2048])
+        if ok:
+            self._connect()
+        return {"result": ok, "description": description}
+
+    def _connect(self):
+        url = self.options["server"].replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+        socket = js.WebSocket.new(url + "/ws/visitor")
+        proxies = {
+            "onopen": create_proxy(lambda event: self._on_open(socket)),
+            "onmessage": create_proxy(lambda event: self._on_message(socket, event)),
+            "onclose": create_proxy(lambda event: self._on_close(socket, event)),
+        }
+        for name in proxies:
+            setattr(socket, name, proxies[name])
+        self._socket_proxies = proxies
+        self.socket = socket
+
+    def _on_open(self, socket):
+        if socket is self.socket:
+            self._pump()
+
+    def _on_message(self, socket, event):
+        if socket is not self.socket:
+            return
+        try:
+            message = self.session.receive(event.data)
+            if message["type"] == "error":
+                js.console.error("Cobrowse: the server refused a request: " + message["message"])
+        except protocol.ProtocolError as exc:
+            js.console.error("Cobrowse: ignored a malformed message from the server: " + exc.message)
+        if self.session.state in (States.READY, States.ERROR):
+            self._close_socket()
+        self._pump()
+
+    def _on_close(self, socket, event):
+        if socket is not self.socket:
+            return
+        self.socket = None
+        self.session.connection_lost()
+        self._pump()
+
+    def _close_socket(self):
+        socket, self.socket = self.socket, None
+        if socket is not None:
+            socket.close(1000, "session ended")
+
+    def _pump(self):
+        """Send queued messages, schedule event delivery and bring the UI up to date."""
+        session = self.session
+        socket = self.socket
+        if session.outbox and socket is not None and socket.readyState == 1:
+            outbox, session.outbox = session.outbox, []
+            for text in outbox:
+                socket.send(text)
+        if session.events and not self.flush_scheduled:
+            # Listeners run later, never inside listen(), start() or stop().
+            self.flush_scheduled = True
+            js.setTimeout(self._flush_proxy, 0)
+        self._render()
+
+    def _flush(self, *args):
+        self.flush_scheduled = False
+        events, self.session.events = self.session.events, []
+        for name, data in events:
+            Events[name].send(data)
+        if self.leaving_to and self.session.state != States.DISCONNECTING:
+            js.location.assign(self.leaving_to)
+        self._pump()
+
+    # -- links leaving the site ------------------------------------------------------------
+
+    def _install(self):
+        js.document.addEventListener("click", self._on_link_proxy, True)
+        js.document.addEventListener("auxclick", self._on_link_proxy, True)
+        if self.show_ui:
+            host = _element("div", id="cobrowse-widget")
+            self.root = host.attachShadow(js.JSON.parse('{"mode": "open"}'))
+            self.root.appendChild(_element("style", STYLE))
+            (js.document.body or js.document.documentElement).appendChild(host)
+
+    def _on_link(self, event):
+        if not in_session(self.session.state) or event.defaultPrevented:
+            return
+        if event.type == "auxclick" and event.button != 1:
+            return
+        link = _find_link(event)
+        if link is None:
+            return
+        url = _link_url(link)
+        if url is None or links.classify(url, self.hosts) != "external":
+            return
+        self.session.link_activated(url)
+        target = link.getAttribute("target") or ""
+        if links.replaces_page(event.button, target, event.ctrlKey, event.metaKey, event.shiftKey, event.altKey, link.hasAttribute("download")):
+            event.preventDefault()
+            if self.show_ui and self.popups.get("navigatingAway"):
+                self._ask_to_leave(url)
+            else:
+                self._leave(url)
+        self._pump()
+
+    def _leave(self, url):
+        if self.session.leave_site(url):
+            self.leaving_to = url
+            js.setTimeout(create_proxy(self._leave_anyway), LEAVE_GRACE_MS)
+        else:
+            js.location.assign(url)
+
+    def _leave_anyway(self, *args):
+        if self.session.state == States.DISCONNECTING:
+            self._close_socket()
+            self.session.connection_lost()
+            self._pump()
+
+    def _ask_to_leave(self, url):
+        self._close_dialog()
+        veil = _element("div", cls="veil")
+        dialog = _element("div", cls="dialog", role="dialog", aria_modal="true", aria_label="Leaving the co-browsing session")
+        dialog.appendChild(_element("p", LEAVE_PROMPT + "."))
+        dialog.appendChild(_element("p", url, cls="muted"))
+        go = _element("button", "Continue", type="button")
+        stay = _element("button", "Cancel", cls="quiet", type="button")
+        go.addEventListener("click", create_proxy(lambda event: self._answer(url, True)))
+        stay.addEventListener("click", create_proxy(lambda event: self._answer(url, False)))
+        dialog.appendChild(go)
+        dialog.appendChild(stay)
+        veil.appendChild(dialog)
+        self.root.appendChild(veil)
+        self.dialog = veil
+        stay.focus()
+
+    def _answer(self, url, leave):
+        self._close_dialog()
+        if leave:
+            self._leave(url)
+        self._pump()
+
+    def _close_dialog(self):
+        if self.dialog is not None:
+            self.dialog.remove()
+            self.dialog = None
+
+    # -- the default UI --------------------------------------------------------------------
+
+    def _render(self):
+        if self.root is None:
+            return
+        state = view(self.session, self.popups.get("sessionEnded"))
+        key = json.dumps(state)
+        if key == self.rendered:
+            return
+        self.rendered = key
+        old = self.root.querySelector(".box")
+        if old:
+            old.remove()
+        box = _element("section", cls="box", aria_label="Co-browse")
+        if state["notice"]:
+            notice = _element("p", state["notice"], cls="notice", role="status")
+            box.appendChild(notice)
+        mode = state["mode"]
+        if mode == "idle":
+            box.appendChild(self._button("Co-browse", lambda event: self.command("start", "{}")))
+            if state["notice"]:
+                box.appendChild(self._button("Dismiss", self._dismiss, quiet=True))
+        elif mode == "starting":
+            status = _element("p", None, role="status")
+            status.appendChild(_element("span", None, cls="spinner", aria_hidden="true"))
+            status.appendChild(js.document.createTextNode("Starting co-browse…"))
+            box.appendChild(status)
+            box.appendChild(self._button("End", lambda event: self.command("stop", "{}"), quiet=True))
+        elif mode == "active":
+            box.appendChild(_element("div", "Read this code to the agent", cls="muted"))
+            box.appendChild(_element("div", state["code"], cls="code", aria_label="Access code " + " ".join(state["code"])))
+            if state["agents"]:
+                box.appendChild(_element("div", "Connected agents:", cls="muted"))
+                names = _element("ul", None, aria_label="Connected agents")
+                for name in state["agents"]:
+                    names.appendChild(_element("li", name))
+                box.appendChild(names)
+            else:
+                box.appendChild(_element("div", "Waiting for an agent to join…", cls="muted"))
+            box.appendChild(self._button("End", lambda event: self.command("stop", "{}")))
+        else:
+            box.appendChild(_element("p", "Ending the co-browse session…", role="status"))
+        self.root.appendChild(box)
+
+    def _button(self, label, action, quiet=False):
+        button = _element("button", label, cls="quiet" if quiet else None, type="button")
+        button.addEventListener("click", create_proxy(action))
+        return button
+
+    def _dismiss(self, event):
+        self.session.ended_reason = None
+        self.session.error = None
+        self._render()
+
+
+class _JsListener:
+    """A JavaScript listener: called with the payload as JSON, reports what it threw."""
+
+    def __init__(self, name, deliver):
+        self.name = name
+        self.deliver = deliver
+
+    def __call__(self, data):
+        failure = self.deliver(payload_json(self.name, data))
+        if failure is not None:
+            js.console.error("Cobrowse: a " + self.name + " listener threw:", failure.error)
+
+
+def _report_listener_error(signal, listener, exc):
+    js.console.error("Cobrowse: a %s listener failed: %r" % (signal.name, exc))
+
+
+def _find_link(event):
+    """The innermost ``<a>``/``<area>`` (HTML or SVG) with an href on the event's path.
+
+    The composed path reaches into open shadow roots, so links inside components count.
+    """
+    path = event.composedPath()
+    for index in range(path.length):
+        node = path[index]
+        tag = node.nodeName if hasattr(node, "nodeName") else None
+        if tag in ("A", "AREA", "a", "area") and node.hasAttribute("href"):
+            return node
+    return None
+
+
+def _link_url(link):
+    """The link's absolute URL; SVG links keep theirs in an animated string."""
+    href = link.href
+    if not isinstance(href, str):
+        href = js.URL.new(link.getAttribute("href"), js.document.baseURI).href
+    return str(href)
+
+
+def main():
+    options = json.loads(js.window.Cobrowse._options)
+    widget = Widget(options)
+    js.window.Cobrowse._attach(create_proxy(widget.listen), create_proxy(widget.remove_listener), create_proxy(widget.command))
+    return widget

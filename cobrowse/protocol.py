@@ -1,0 +1,118 @@
+"""The wire protocol between the widget, the session server and the agent console.
+
+Public names:
+
+- ``VERSION``: the protocol version every message carries as ``"v"``.
+- ``ProtocolError``: raised by ``decode`` with a machine-readable ``code`` and a sentence.
+- ``encode(kind, **fields)``: one message as JSON text.
+- ``decode(text, accept)``: parse and validate one message whose ``type`` is in ``accept``.
+- ``VISITOR_TO_SERVER``, ``SERVER_TO_VISITOR``, ``AGENT_TO_SERVER``, ``SERVER_TO_AGENT``: the
+  message types each direction may carry.
+
+Messages are JSON objects ``{"v": 1, "type": ..., ...fields}``; ``docs/protocol.md`` lists them.
+The module is pure Python and runs on CPython (the server) and MicroPython (the widget).
+"""
+
+import json
+
+VERSION = 1
+
+# The largest message either end accepts, in characters of JSON text.
+MAX_MESSAGE_CHARS = 64 * 1024
+
+_TEXT = 2048
+_NAME = 80
+_CODE = 64
+
+# For each message type, its fields: name -> (Python type, required, longest text).
+# Fields not listed are refused, so a typo or a stray field is caught at the edge.
+SCHEMAS = {
+    # Visitor to server.
+    "start": {"siteCode": (str, True, _CODE), "SID": (str, False, _CODE), "url": (str, False, _TEXT)},
+    "stop": {"reason": (str, True, 200)},
+    "navigated_away": {"url": (str, True, _TEXT)},
+    "page": {"url": (str, True, _TEXT), "title": (str, False, 300)},
+    # Server to visitor.
+    "started": {"accessCode": (str, True, 6), "SID": (str, False, _CODE)},
+    "agent_joined": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
+    "agent_left": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
+    "ended": {"reason": (str, True, 200), "url": (str, False, _TEXT)},
+    "error": {"code": (str, True, _CODE), "message": (str, True, 500)},
+    # Agent to server.
+    "join": {"code": (str, True, _CODE), "name": (str, True, _NAME)},
+    "leave": {},
+    "end": {},
+    # Server to agent.
+    "joined": {"id": (str, True, _CODE), "name": (str, True, _NAME), "session": (dict, True, 0)},
+    "session": {"session": (dict, True, 0)},
+}
+
+VISITOR_TO_SERVER = ("start", "stop", "navigated_away", "page")
+SERVER_TO_VISITOR = ("started", "agent_joined", "agent_left", "ended", "error")
+AGENT_TO_SERVER = ("join", "leave", "end")
+SERVER_TO_AGENT = ("joined", "session", "ended", "error")
+
+
+class ProtocolError(ValueError):
+    """A message that cannot be accepted; ``code`` names the problem for the other end."""
+
+    def __init__(self, code, message):
+        ValueError.__init__(self, message)
+        self.code = code
+        self.message = message
+
+
+def _check(kind, fields):
+    schema = SCHEMAS[kind]
+    for name in fields:
+        if name not in schema:
+            raise ProtocolError("bad_field", "%s message has no field %r" % (kind, name))
+    for name in schema:
+        expected, required, longest = schema[name]
+        if name not in fields or fields[name] is None:
+            if required:
+                raise ProtocolError("bad_field", "%s message needs the field %r" % (kind, name))
+            continue
+        value = fields[name]
+        if type(value) is not expected:
+            raise ProtocolError("bad_field", "field %r of %s must be a %s" % (name, kind, expected.__name__))
+        if expected is str and len(value) > longest:
+            raise ProtocolError("bad_field", "field %r of %s is longer than %d characters" % (name, kind, longest))
+
+
+def encode(kind, **fields):
+    """Return message ``kind`` as JSON text; fields that are None are left out."""
+    if kind not in SCHEMAS:
+        raise ValueError("unknown message type %r" % (kind,))
+    fields = {name: value for name, value in fields.items() if value is not None}
+    _check(kind, fields)
+    message = {"v": VERSION, "type": kind}
+    message.update(fields)
+    return json.dumps(message)
+
+
+def decode(text, accept):
+    """Parse message ``text`` and return its fields as a dict with ``type``.
+
+    Raise ``ProtocolError`` when the text is not JSON, too long, of another protocol version,
+    of a type not in ``accept``, or has a missing, unknown or mistyped field.
+    """
+    if not isinstance(text, str):
+        raise ProtocolError("bad_message", "messages are JSON text, not binary")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ProtocolError("too_large", "message longer than %d characters" % MAX_MESSAGE_CHARS)
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise ProtocolError("bad_json", "message is not valid JSON")
+    if not isinstance(message, dict):
+        raise ProtocolError("bad_message", "a message is a JSON object")
+    version = message.pop("v", None)
+    if version != VERSION:
+        raise ProtocolError("bad_version", "protocol version %r is not supported (this end speaks %d)" % (version, VERSION))
+    kind = message.pop("type", None)
+    if kind not in accept:
+        raise ProtocolError("bad_type", "message type %r is not accepted here" % (kind,))
+    _check(kind, message)
+    message["type"] = kind
+    return message

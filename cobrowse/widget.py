@@ -1,0 +1,55 @@
+"""What the default widget shows, derived from the session: a pure view model.
+
+Public names:
+
+- ``view(session, popups)``: a dict describing the widget for the session's current state.
+- ``ended_text(reason)``: the sentence that tells the visitor why a session ended.
+- ``LEAVE_PROMPT``: the question asked before a link takes the visitor off the site.
+
+The browser adapter renders this dict; keeping the wording and the choices here lets them be
+tested without a browser.
+"""
+
+from cobrowse.session import States, in_session
+
+LEAVE_PROMPT = "This link will take you outside of the co-browsing session"
+
+_ENDED = {
+    "USER_INITIATED": "You ended the co-browse session.",
+    "AGENT_INITIATED": "The agent ended the co-browse session.",
+    "NAVIGATED_AWAY": "The co-browse session ended because you left the site.",
+    "USER_TIMEOUT": "The co-browse session ended because no agent joined in time.",
+    "NETWORK_TIMEOUT": "The co-browse session ended because the connection was lost.",
+}
+
+
+def ended_text(reason):
+    return _ENDED.get(reason) or "The co-browse session ended (%s)." % reason
+
+
+def view(session, ended_popup=True):
+    """Describe the widget: ``mode`` is one of idle, starting, active, ending.
+
+    ``notice`` is a sentence to show (why the last session ended, or why starting failed),
+    or None. Agent names are plain strings: the renderer inserts them as text.
+    """
+    state = session.state
+    notice = None
+    if state == States.ERROR:
+        notice = session.error or "Could not start co-browse. Please try again."
+    elif state == States.READY and session.ended_reason and ended_popup:
+        notice = ended_text(session.ended_reason)
+    if state == States.STARTING:
+        mode = "starting"
+    elif in_session(state):
+        mode = "active"
+    elif state == States.DISCONNECTING:
+        mode = "ending"
+    else:
+        mode = "idle"
+    return {
+        "mode": mode,
+        "code": session.access_code if mode == "active" else None,
+        "agents": [name for _, name in session.agents] if mode == "active" else [],
+        "notice": notice,
+    }

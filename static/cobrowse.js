@@ -1,0 +1,179 @@
+/*
+ * cobrowse.js: the one script tag a site adds to its pages.
+ *
+ *   <script src="https://cobrowse.example/static/cobrowse.js" data-site-code="ACME-1"></script>
+ *
+ * This loader is deliberately small and holds no co-browse logic. It defines window.Cobrowse at
+ * once, so page scripts can attach listeners right after the tag, then starts PyScript with the
+ * vendored runtime and hands everything to Python (cobrowse/browser.py), which owns the state
+ * machine, event dispatch, the link hook, the widget UI and the server connection. Listeners
+ * attached before Python is up are queued here and handed over when it takes control.
+ */
+(function () {
+  "use strict";
+  if (window.Cobrowse && window.Cobrowse.Events) return; // The tag was included twice.
+
+  var script = document.currentScript;
+  var attr = function (name, fallback) {
+    var value = script && script.getAttribute(name);
+    return value === null || value === undefined || value === "" ? fallback : value;
+  };
+  var base = new URL(".", script.src).href; // .../static/
+  var server = attr("data-server", new URL(script.src).origin).replace(/\/+$/, "");
+  var runtime = attr("data-runtime", "micropython");
+  if (runtime !== "micropython" && runtime !== "pyodide") {
+    console.error("Cobrowse: unknown data-runtime " + JSON.stringify(runtime) + "; using micropython");
+    runtime = "micropython";
+  }
+  var options = {
+    siteCode: attr("data-site-code", "default"),
+    server: server,
+    runtime: runtime,
+    domains: attr("data-domains", ""),
+    ui: attr("data-ui", "default") === "none" ? "none" : "default",
+  };
+
+  var NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnected",
+    "AgentDisconnected", "StateChanged", "NavigatingAway"];
+
+  // Python takes over by calling Cobrowse._attach(listen, removeListener, command).
+  var core = null;
+  var pending = [];
+  var ids = new WeakMap();
+  var nextId = 1;
+  var resolveReady;
+  var readyPromise = new Promise(function (resolve) { resolveReady = resolve; });
+
+  function keyOf(fn) {
+    if (!ids.has(fn)) ids.set(fn, nextId++);
+    return ids.get(fn);
+  }
+
+  // Listeners get one plain object; properties the event has no value for are undefined.
+  function deliverer(fn) {
+    return function (json) {
+      var event = JSON.parse(json);
+      Object.keys(event).forEach(function (key) { if (event[key] === null) event[key] = undefined; });
+      try {
+        fn.call(undefined, event);
+        return null;
+      } catch (error) {
+        return { error: error };
+      }
+    };
+  }
+
+  function makeEvent(name) {
+    return Object.freeze({
+      listen: function (fn) {
+        if (typeof fn !== "function") {
+          throw new TypeError("Cobrowse.Events." + name + ".listen() needs a function, got " + typeof fn);
+        }
+        if (core) core.listen(name, keyOf(fn), deliverer(fn));
+        else pending.push(["listen", name, fn]);
+      },
+      removeListener: function (fn) {
+        if (typeof fn !== "function") return;
+        if (core) core.removeListener(name, keyOf(fn));
+        else pending.push(["remove", name, fn]);
+      },
+    });
+  }
+
+  function command(name, args) {
+    return JSON.parse(core.command(name, JSON.stringify(args || {})));
+  }
+
+  var notReady = { result: false, description: "Co-browse is not ready yet: wait for Cobrowse.ready()" };
+  var events = {};
+  NAMES.forEach(function (name) { events[name] = makeEvent(name); });
+
+  var session = {
+    getState: function () { return core ? command("state").state : "INIT"; },
+    start: function (opts) { return core ? command("start", opts) : notReady; },
+    stop: function (opts) { return core ? command("stop", opts) : notReady; },
+  };
+  ["accessCode", "SID", "mode"].forEach(function (name) {
+    Object.defineProperty(session, name, {
+      enumerable: true,
+      get: function () {
+        var value = core ? command("info")[name] : undefined;
+        return value === null ? undefined : value;
+      },
+    });
+  });
+
+  var popup = function (which) {
+    return function (flag) { if (core) command("popup", { which: which, enabled: !!flag }); else pending.push(["popup", which, !!flag]); };
+  };
+
+  window.Cobrowse = {
+    Events: Object.freeze(events),
+    States: Object.freeze({
+      INIT: "INIT", READY: "READY", STARTING: "STARTING",
+      ACTIVE_WAIT: "ACTIVE:WAIT", ACTIVE_ACTIVE: "ACTIVE:ACTIVE",
+      ACTIVE_ESCALATING: "ACTIVE:ESCALATING", ACTIVE_ESCALATED: "ACTIVE:ESCALATED",
+      DISCONNECTING: "DISCONNECTING", ERROR: "ERROR",
+    }),
+    API: {
+      Session: session,
+      checkEnvironment: function () { return { ICB: true, ACB: false }; },
+      DefaultUI: {
+        navigatingAwayPopupEnabled: popup("navigatingAway"),
+        sessionEndedPopupEnabled: popup("sessionEnded"),
+      },
+    },
+    ready: function (callback) {
+      return typeof callback === "function" ? readyPromise.then(callback) : readyPromise;
+    },
+    // Internal: read by Python at boot.
+    _options: JSON.stringify(options),
+    _attach: function (listen, removeListener, commandFn) {
+      core = { listen: listen, removeListener: removeListener, command: commandFn };
+      pending.forEach(function (item) {
+        if (item[0] === "listen") core.listen(item[1], keyOf(item[2]), deliverer(item[2]));
+        else if (item[0] === "remove") core.removeListener(item[1], keyOf(item[2]));
+        else command("popup", { which: item[1], enabled: item[2] });
+      });
+      pending = [];
+      command("boot");
+      resolveReady(window.Cobrowse);
+    },
+  };
+
+  // Start PyScript with our config. The [files] of pyscript.toml name the Python modules;
+  // their URLs are made absolute here, because PyScript resolves relative ones against the
+  // visitor's page, which may be on another origin than this server. PyScript reads configs
+  // when it is imported, so the script tag goes in first; a modulepreload fetches PyScript
+  // meanwhile.
+  var root = new URL("..", base).href;
+  var pyscriptUrl = base + "pyscript/core.js";
+  var preload = document.createElement("link");
+  preload.rel = "modulepreload";
+  preload.href = pyscriptUrl;
+  document.head.appendChild(preload);
+  fetch(root + "pyscript.toml").then(function (response) {
+    if (!response.ok) throw new Error("pyscript.toml: HTTP " + response.status);
+    return response.text();
+  }).then(function (toml) {
+    var files = {};
+    var section = "";
+    toml.split("\n").forEach(function (line) {
+      var header = line.match(/^\s*\[([^\]]+)\]/);
+      if (header) { section = header[1].trim(); return; }
+      var entry = line.match(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/);
+      if (entry && section === "files") files[new URL(entry[1], root).href] = entry[2];
+    });
+    var tag = document.createElement("script");
+    tag.type = runtime === "pyodide" ? "py" : "mpy";
+    tag.setAttribute("config", JSON.stringify({
+      interpreter: base + (runtime === "pyodide" ? "pyodide/pyodide.mjs" : "micropython/micropython.mjs"),
+      files: files,
+    }));
+    tag.textContent = "import cobrowse.browser\ncobrowse.browser.main()\n";
+    document.head.appendChild(tag);
+    return import(pyscriptUrl);
+  }).catch(function (error) {
+    console.error("Cobrowse: could not load the co-browse runtime from " + base, error);
+  });
+})();
