@@ -130,9 +130,10 @@ class Widget:
 
     def _start(self, sid=None):
         ok, description = self.session.start(sid=sid, url=str(js.location.href)[:2048])
-        if ok:
-            self._connect()
-        return {"result": ok, "description": description}
+        if not ok:
+            return {"result": False, "description": description}
+        self._connect()
+        return {"result": True}
 
     def _connect(self):
         url = self.options["server"].replace("https://", "wss://", 1).replace("http://", "ws://", 1)
@@ -328,16 +329,14 @@ class Widget:
 
 
 class _JsListener:
-    """A JavaScript listener: called with the payload as JSON, reports what it threw."""
+    """A JavaScript listener: called with the payload as JSON; the loader reports what it throws."""
 
     def __init__(self, name, deliver):
         self.name = name
         self.deliver = deliver
 
     def __call__(self, data):
-        failure = self.deliver(payload_json(self.name, data))
-        if failure is not None:
-            js.console.error("Cobrowse: a " + self.name + " listener threw:", failure.error)
+        self.deliver(payload_json(self.name, data))
 
 
 def _report_listener_error(signal, listener, exc):

@@ -6,7 +6,7 @@ Public names:
 - ``Events``: the namespace holding one ``Signal`` per event, e.g. ``Events.SessionStarted``.
 - ``EVENT_NAMES``: the seven event names, in the seed's order.
 - ``PROPERTIES``: for each event, the properties its payload carries (all of them, always).
-- ``payload(name, **values)``: a payload dict for an event, with every property present.
+- ``payload(event, **values)``: a payload dict for an event, with every property present.
 - ``payload_json(name, data)``: a payload as JSON text, its properties in the seed's order.
 
 The module is pure Python: it runs unchanged on CPython and on MicroPython in the browser.
@@ -40,17 +40,17 @@ PROPERTIES = {
 }
 
 
-def payload(name, **values):
-    """Return the payload of event ``name``: every property of the seed, None where unknown.
+def payload(event, **values):
+    """Return the payload of ``event``: every property of the seed, None where unknown.
 
     An unknown event name or property is a programming error and raises at once.
     """
-    if name not in PROPERTIES:
-        raise ValueError("unknown co-browse event: %r" % (name,))
-    allowed = PROPERTIES[name]
+    if event not in PROPERTIES:
+        raise ValueError("unknown co-browse event: %r" % (event,))
+    allowed = PROPERTIES[event]
     for key in values:
         if key not in allowed:
-            raise ValueError("event %s has no property %r" % (name, key))
+            raise ValueError("event %s has no property %r" % (event, key))
     return {key: values.get(key) for key in allowed}
 
 

@@ -186,8 +186,9 @@ class VisitorSession:
         if previous != state:
             self._fire("StateChanged", state=state, previousState=previous, **(ids or self._ids()))
 
-    def _fire(self, name, **values):
-        self.events.append((name, payload(name, **values)))
+    def _fire(self, event, **values):
+        # ``event``, not ``name``: AgentConnected has a property called name.
+        self.events.append((event, payload(event, **values)))
 
     def _send(self, kind, **fields):
         self.outbox.append(protocol.encode(kind, **fields))

@@ -50,15 +50,16 @@
   }
 
   // Listeners get one plain object; properties the event has no value for are undefined.
-  function deliverer(fn) {
+  // A listener that throws is reported here, in JS: an exception crossing back into
+  // MicroPython cannot be caught there, and the other listeners must still be called.
+  function deliverer(name, fn) {
     return function (json) {
       var event = JSON.parse(json);
       Object.keys(event).forEach(function (key) { if (event[key] === null) event[key] = undefined; });
       try {
         fn.call(undefined, event);
-        return null;
       } catch (error) {
-        return { error: error };
+        console.error("Cobrowse: a " + name + " listener threw:", error);
       }
     };
   }
@@ -69,7 +70,7 @@
         if (typeof fn !== "function") {
           throw new TypeError("Cobrowse.Events." + name + ".listen() needs a function, got " + typeof fn);
         }
-        if (core) core.listen(name, keyOf(fn), deliverer(fn));
+        if (core) core.listen(name, keyOf(fn), deliverer(name, fn));
         else pending.push(["listen", name, fn]);
       },
       removeListener: function (fn) {
@@ -131,7 +132,7 @@
     _attach: function (listen, removeListener, commandFn) {
       core = { listen: listen, removeListener: removeListener, command: commandFn };
       pending.forEach(function (item) {
-        if (item[0] === "listen") core.listen(item[1], keyOf(item[2]), deliverer(item[2]));
+        if (item[0] === "listen") core.listen(item[1], keyOf(item[2]), deliverer(item[1], item[2]));
         else if (item[0] === "remove") core.removeListener(item[1], keyOf(item[2]));
         else command("popup", { which: item[1], enabled: item[2] });
       });

@@ -109,7 +109,7 @@ function showSession(session) {
 }
 
 function render(session) {
-  heading.textContent = "Session " + (session.accessCode || "");
+  heading.textContent = "Session " + (session.accessCode || "") + (session.SID ? " (SID " + session.SID + ")" : "");
   stateLine.textContent = "Visitor state: " + (session.state || "unknown");
 
   urlLine.replaceChildren("Visitor page: ");

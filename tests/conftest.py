@@ -1,0 +1,231 @@
+"""Shared fixtures: a real cobrowse server, a customer site on another origin, and Chromium.
+
+- ``server``: ``python -m cobrowse serve`` on a free port (one per test session).
+- ``site``: a second HTTP server on another loopback origin, standing in for a customer's site;
+  ``site.page(body, ...)`` publishes a page that embeds the widget from ``server``.
+- ``runtime``: every browser test runs on MicroPython and on Pyodide.
+- ``visitor`` / ``agent``: pages in their own browser contexts. Each test fails on a console
+  error it did not declare with ``expect_console_error`` and on any request that would leave
+  this machine.
+"""
+
+import http.server
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENT_KEY = "test-agent-key"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+EVENT_NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnected",
+               "AgentDisconnected", "StateChanged", "NavigatingAway"]
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A cobrowse server process on a free port."""
+
+    def __init__(self, *args):
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.ws = "ws://127.0.0.1:%d" % self.port
+        self.key = AGENT_KEY
+        command = [sys.executable, "-m", "cobrowse", "serve", "--port", str(self.port), "--agent-key", self.key, *args]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output = []
+        for line in self.process.stdout:
+            self.output.append(line)
+            if "agent console" in line:
+                break
+        threading.Thread(target=self._drain, daemon=True).start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError("cobrowse server did not start:\n" + "".join(self.output))
+
+    def _drain(self):
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    @property
+    def console_url(self):
+        return "%s/agent?key=%s" % (self.base, self.key)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server():
+    running = Server()
+    yield running
+    running.stop()
+    tracebacks = [line for line in running.output if "Traceback" in line]
+    assert not tracebacks, "the server logged errors:\n" + "".join(running.output)
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
+<script src="{server}/static/cobrowse.js" data-site-code="{site_code}" data-runtime="{runtime}" {attributes}></script>
+<script>
+  // The customer page's own script: it records every co-browse event it hears.
+  window.heard = [];
+  {names}.forEach(function (name) {{
+    Cobrowse.Events[name].listen(function (event) {{ window.heard.push([name, event]); }});
+  }});
+</script>
+{head}
+</head><body>
+{body}
+</body></html>"""
+
+
+class Site:
+    """A customer's site on another origin: pages are published by path and served as given."""
+
+    def __init__(self):
+        self.pages = {}
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = site.pages.get(urlsplit(self.path).path)
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        # The site is 127.0.0.1; "localhost" on the same port stands in for a third-party site.
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.elsewhere = "http://localhost:%d" % self.port
+        self.pages["/elsewhere.html"] = "<!doctype html><title>Elsewhere</title><link rel='icon' href='data:,'><h1>Another site</h1>"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def page(self, server, runtime, body="", path=None, head="", site_code="TEST-1", title="Customer page", **attributes):
+        """Publish a page embedding the widget; return its URL. ``data_x="y"`` adds data-x="y"."""
+        path = path or "/page-%d.html" % len(self.pages)
+        extra = " ".join('%s="%s"' % (name.replace("_", "-"), value) for name, value in attributes.items())
+        self.pages[path] = PAGE.format(
+            title=title, server=server.base, site_code=site_code, runtime=runtime, attributes=extra,
+            names=json.dumps(EVENT_NAMES), head=head, body=body,
+        )
+        return self.base + path
+
+
+@pytest.fixture(scope="session")
+def site():
+    running = Site()
+    yield running
+    running.httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(params=["micropython", "pyodide"])
+def runtime(request):
+    return request.param
+
+
+class Watch:
+    """Console errors and off-machine requests seen by the pages of one test."""
+
+    def __init__(self):
+        self.errors = []
+        self.expected = []
+        self.outside = []
+
+    def attach(self, context):
+        def guard(route):
+            host = urlsplit(route.request.url).hostname or ""
+            if route.request.url.startswith(("http:", "https:", "ws:", "wss:")) and host not in LOOPBACK:
+                self.outside.append(route.request.url)
+                route.abort()
+            else:
+                route.fallback()
+
+        context.route("**/*", guard)
+        context.on("page", self.watch_page)
+
+    def watch_page(self, page):
+        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("pageerror", lambda error: self.errors.append("uncaught: %s" % error))
+
+    def check(self):
+        unexpected = [text for text in self.errors if not any(re.search(pattern, text) for pattern in self.expected)]
+        assert not self.outside, "requests to hosts off this machine: %s" % self.outside
+        assert not unexpected, "unexpected console errors: %s" % unexpected
+
+
+@pytest.fixture
+def watch():
+    watching = Watch()
+    yield watching
+    watching.check()
+
+
+@pytest.fixture
+def expect_console_error(watch):
+    """Declare a console error (a regular expression) the test provokes on purpose."""
+    return watch.expected.append
+
+
+@pytest.fixture
+def new_page(browser, watch):
+    """Open pages in fresh browser contexts (a visitor and an agent each get their own)."""
+    contexts = []
+
+    def open_page(url=None):
+        context = browser.new_context()
+        watch.attach(context)
+        contexts.append(context)
+        page = context.new_page()
+        if url:
+            page.goto(url)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
