@@ -186,3 +186,23 @@ def test_unreachable_server_is_an_error_state(new_page, server, site, runtime, e
     assert heard(visitor, "SessionStarted") == []
     # The visitor may try again.
     assert visitor.evaluate("Cobrowse.API.Session.start()") == {"result": True}
+
+
+def test_python_on_the_page_hears_the_same_events(new_page, server, site, runtime):
+    # The page's own Python shares the widget's interpreter, so it imports the same Events.
+    kind = "mpy" if runtime == "micropython" else "py"
+    head = """<script type="%s">
+import js
+from cobrowse import Events
+
+def heard(event):
+    js.window.pyHeard.push(event["state"] + " " + str(event["siteCode"]))
+
+js.window.pyHeard = js.Array.new()
+Events.StateChanged.listen(heard)
+</script>""" % kind
+    visitor = new_page(site.page(server, runtime, head=head, site_code="PY-1"))
+    boot(visitor)
+    start(visitor)
+    visitor.wait_for_function("window.pyHeard && window.pyHeard.length >= 3")
+    assert visitor.evaluate("Array.from(window.pyHeard)")[-2:] == ["STARTING PY-1", "ACTIVE:WAIT PY-1"]
