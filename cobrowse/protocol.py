@@ -57,7 +57,8 @@ class ProtocolError(ValueError):
     """A message that cannot be accepted; ``code`` names the problem for the other end."""
 
     def __init__(self, code, message):
-        ValueError.__init__(self, message)
+        # super(), not ValueError.__init__: MicroPython's built-in exceptions have no __init__.
+        super().__init__(message)
         self.code = code
         self.message = message
 
@@ -103,12 +104,12 @@ def decode(text, accept):
         raise ProtocolError("too_large", "message longer than %d characters" % MAX_MESSAGE_CHARS)
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RuntimeError):  # CPython raises RecursionError on deeply nested JSON.
         raise ProtocolError("bad_json", "message is not valid JSON")
     if not isinstance(message, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     version = message.pop("v", None)
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:  # true and 1.0 are not version 1.
         raise ProtocolError("bad_version", "protocol version %r is not supported (this end speaks %d)" % (version, VERSION))
     kind = message.pop("type", None)
     if kind not in accept:

@@ -74,6 +74,8 @@ class VisitorSession:
             return False, "A co-browse session is already in progress (state %s)" % self.state
         if sid is not None and (not isinstance(sid, str) or not sid or len(sid) > 64):
             return False, "SID must be a non-empty string of at most 64 characters"
+        if not isinstance(self.site_code, str) or len(self.site_code) > 64:
+            return False, "siteCode must be a string of at most 64 characters"
         self.sid = sid
         self.access_code = None
         self.agents = []
@@ -124,28 +126,29 @@ class VisitorSession:
         kind = message["type"]
         if kind == "started":
             if self.state != States.STARTING:
-                return
+                return message
             self.access_code = message["accessCode"]
             self._set_state(States.ACTIVE_WAIT)
             self._fire("SessionStarted", accessCode=self.access_code, SID=self.sid, mode=self.mode, siteCode=self.site_code)
         elif kind == "agent_joined":
             agent = (message["id"], message["name"])
             if not in_session(self.state) or agent[0] in [known for known, _ in self.agents]:
-                return
+                return message
             self.agents.append(agent)
             self._set_state(States.ACTIVE_ACTIVE)
             self._fire("AgentConnected", id=agent[0], name=agent[1], **self._ids())
         elif kind == "agent_left":
             gone = [agent for agent in self.agents if agent[0] == message["id"]]
             if not gone:
-                return
+                return message
             self.agents = [agent for agent in self.agents if agent[0] != message["id"]]
             if not self.agents and self.state == States.ACTIVE_ACTIVE:
                 self._set_state(States.ACTIVE_WAIT)
             self._fire("AgentDisconnected", id=gone[0][0], name=gone[0][1], **self._ids())
         elif kind == "ended":
-            if self.state in (States.READY, States.INIT):
-                return
+            # No session to end: never started, already over, or ended by a lost connection.
+            if self.state in (States.READY, States.INIT, States.ERROR):
+                return message
             self._end(message["reason"], States.READY)
         elif kind == "error":
             # A refused start leaves no session behind; other errors change nothing.
@@ -191,4 +194,9 @@ class VisitorSession:
         self.events.append((event, payload(event, **values)))
 
     def _send(self, kind, **fields):
+        # URLs and titles come from the page and may be longer than the protocol allows: cut
+        # them to fit, so a transition never fails halfway with its message unsent.
+        for name in ("url", "title"):
+            if isinstance(fields.get(name), str):
+                fields[name] = fields[name][:protocol.SCHEMAS[kind][name][2]]
         self.outbox.append(protocol.encode(kind, **fields))

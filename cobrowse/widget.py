@@ -36,7 +36,13 @@ def view(session, ended_popup=True):
     state = session.state
     notice = None
     if state == States.ERROR:
-        notice = session.error or "Could not start co-browse. Please try again."
+        # ERROR follows a failed start (``error`` says why) or a session lost in progress.
+        if session.error:
+            notice = session.error
+        elif session.ended_reason:
+            notice = ended_text(session.ended_reason)
+        else:
+            notice = "Could not start co-browse. Please try again."
     elif state == States.READY and session.ended_reason and ended_popup:
         notice = ended_text(session.ended_reason)
     if state == States.STARTING:

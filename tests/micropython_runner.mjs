@@ -1,0 +1,350 @@
+// Run the pure core's checks under the vendored MicroPython (the widget's runtime), in node.
+//
+//   node tests/micropython_runner.mjs [--root DIR]
+//
+// It reads the browser's module list from DIR/pyscript.toml [files] (DIR defaults to the
+// repository), writes every module but browser.py (which needs js and pyscript) into MicroPython's
+// file system, and runs CHECKS below. Each check prints "ok NAME" or "FAIL NAME: error"; the last
+// line is "micropython checks: N passed, M failed". The exit code is 0 only when every check
+// passed, 1 when one failed and 2 when the checks could not run at all.
+
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+const CHECKS = String.raw`
+import sys
+import json
+
+sys.path.insert(0, "/app")
+
+from cobrowse import Events, EVENT_NAMES, protocol
+from cobrowse.events import PROPERTIES, Signal, payload, payload_json
+from cobrowse.links import classify, replaces_page, site_hosts
+from cobrowse.protocol import ProtocolError
+from cobrowse.session import States, VisitorSession
+from cobrowse.widget import view
+
+SITE = "ACME-1"
+CODE = "004213"
+SEED = [
+    ("SessionStarting", ("SID", "siteCode")),
+    ("SessionStarted", ("accessCode", "SID", "mode", "siteCode")),
+    ("SessionEnded", ("reason", "accessCode", "SID", "siteCode", "agentCount")),
+    ("AgentConnected", ("name", "id", "accessCode", "SID", "siteCode")),
+    ("AgentDisconnected", ("name", "id", "accessCode", "SID", "siteCode")),
+    ("StateChanged", ("state", "previousState", "accessCode", "SID", "siteCode")),
+    ("NavigatingAway", ("url", "accessCode", "SID", "siteCode")),
+]
+
+
+def expect(actual, expected, what):
+    if actual != expected:
+        raise AssertionError("%s: expected %r, got %r" % (what, expected, actual))
+
+
+def refused(text, accept, code):
+    try:
+        protocol.decode(text, accept)
+    except ProtocolError as exc:
+        expect(exc.code, code, "code for %r" % (text[:40],))
+        expect(str(exc), exc.message, "str() of the error")
+        if not isinstance(exc, ValueError) or not exc.message:
+            raise AssertionError("ProtocolError must be a ValueError with a sentence")
+        return exc
+    raise AssertionError("%r was accepted" % (text[:40],))
+
+
+def take(session):
+    events, session.events = session.events, []
+    return events
+
+
+def check_runtime():
+    expect(sys.implementation.name, "micropython", "implementation")
+    expect(sys.implementation.version[:2], (1, 27), "version")
+
+
+def check_seed_events():
+    expect(list(EVENT_NAMES), [name for name, _ in SEED], "EVENT_NAMES")
+    for name, properties in SEED:
+        expect(tuple(PROPERTIES[name]), properties, "PROPERTIES of " + name)
+        expect(Events[name].name, name, "Events[name]")
+        data = payload(name)
+        expect(sorted(data), sorted(properties), "payload keys of " + name)
+        if [value for value in data.values() if value is not None]:
+            raise AssertionError("an empty payload has a value")
+    for bad in (lambda: payload("Nope"), lambda: payload("SessionStarting", accessCode="1")):
+        try:
+            bad()
+        except ValueError:
+            continue
+        raise AssertionError("payload accepted an unknown name or property")
+
+
+def check_payload_json_order():
+    # MicroPython's dicts are unordered: the text must still follow the seed.
+    for name, properties in SEED:
+        data = payload(name, **{key: "v-" + key for key in properties})
+        text = payload_json(name, data)
+        positions = [text.index(json.dumps(key) + ":") for key in properties]
+        expect(positions, sorted(positions), "key order of " + name)
+        expect(json.loads(text), data, "values of " + name)
+    text = payload_json("StateChanged", payload("StateChanged", state="READY", previousState="INIT", siteCode="S"))
+    expect(text, '{"state":"READY","previousState":"INIT","accessCode":null,"SID":null,"siteCode":"S"}', "StateChanged text")
+
+
+def check_full_session():
+    session = VisitorSession(SITE)
+    session.boot()
+    expect(session.start(url="https://shop.example/"), (True, ""), "start")
+    session.receive(protocol.encode("started", accessCode=CODE))
+    session.receive(protocol.encode("agent_joined", id="a1", name="Alice"))
+    session.receive(protocol.encode("agent_left", id="a1", name="Alice"))
+    session.receive(protocol.encode("ended", reason="AGENT_INITIATED"))
+    ids = {"accessCode": CODE, "SID": None, "siteCode": SITE}
+
+    def changed(previous, state, code):
+        return ("StateChanged", {"state": state, "previousState": previous, "accessCode": code, "SID": None, "siteCode": SITE})
+
+    def merged(extra):
+        data = dict(ids)
+        data.update(extra)
+        return data
+
+    expected = [
+        changed("INIT", "READY", None),
+        ("SessionStarting", {"SID": None, "siteCode": SITE}),
+        changed("READY", "STARTING", None),
+        changed("STARTING", "ACTIVE:WAIT", CODE),
+        ("SessionStarted", merged({"mode": "ICB"})),
+        changed("ACTIVE:WAIT", "ACTIVE:ACTIVE", CODE),
+        ("AgentConnected", merged({"name": "Alice", "id": "a1"})),
+        changed("ACTIVE:ACTIVE", "ACTIVE:WAIT", CODE),
+        ("AgentDisconnected", merged({"name": "Alice", "id": "a1"})),
+        changed("ACTIVE:WAIT", "READY", CODE),
+        ("SessionEnded", merged({"reason": "AGENT_INITIATED", "agentCount": 0})),
+    ]
+    events = take(session)
+    expect([name for name, _ in events], [name for name, _ in expected], "event names")
+    for index in range(len(expected)):
+        expect(events[index], expected[index], "event %d" % index)
+    sent = [protocol.decode(text, protocol.VISITOR_TO_SERVER) for text in session.outbox]
+    expect(sent, [{"type": "start", "siteCode": SITE, "url": "https://shop.example/"}], "outbox")
+    expect((session.state, session.access_code, session.agents), ("READY", None, []), "final state")
+    expect(view(session)["notice"], "The agent ended the co-browse session.", "widget notice")
+
+
+def check_session_edges():
+    session = VisitorSession(SITE)
+    expect(session.start()[0], False, "start before boot")
+    session.boot()
+    session.start(sid="chat-42")
+    session.receive(protocol.encode("started", accessCode=CODE, SID="chat-42"))
+    expect(view(session), {"mode": "active", "code": CODE, "agents": [], "notice": None}, "active view")
+    take(session)
+    # A malformed message raises ProtocolError and changes nothing.
+    before = (session.state, session.access_code, len(session.outbox))
+    for text in ("not json", '{"v": 2, "type": "ended", "reason": "R"}', '{"v": 1, "type": "ended"}'):
+        try:
+            session.receive(text)
+        except ProtocolError:
+            pass
+        else:
+            raise AssertionError("a malformed message was accepted")
+    expect((session.state, session.access_code, len(session.outbox), session.events), before + ([],), "after malformed")
+    # An ignored message is still returned, decoded.
+    expect(session.receive(protocol.encode("started", accessCode="999999"))["type"], "started", "ignored started")
+    expect(session.stop("CHAT_CLOSED"), (True, ""), "stop")
+    session.connection_lost()
+    events = take(session)
+    expect(events[-1], ("SessionEnded", {"reason": "CHAT_CLOSED", "accessCode": CODE, "SID": "chat-42", "siteCode": SITE, "agentCount": 0}), "ended")
+    expect(session.stop(), (False, "There is no co-browse session to stop (state READY)"), "stop when ready")
+    # A session lost in progress ends as NETWORK_TIMEOUT.
+    session.start()
+    session.receive(protocol.encode("started", accessCode=CODE))
+    take(session)
+    session.connection_lost()
+    expect((session.state, take(session)[-1][1]["reason"]), ("ERROR", "NETWORK_TIMEOUT"), "lost")
+    # Leaving the site by a very long link still sends a valid message.
+    session.start()
+    session.receive(protocol.encode("started", accessCode=CODE))
+    session.outbox = []
+    expect(session.leave_site("https://elsewhere.example/?" + "q" * 3000), True, "leave_site")
+    expect(len(protocol.decode(session.outbox[0], protocol.VISITOR_TO_SERVER)["url"]), 2048, "cut url")
+
+
+def check_listener_isolation():
+    calls = []
+    reports = []
+    signal = Signal("SessionStarted", on_error=lambda sig, listener, exc: reports.append((sig.name, str(exc))))
+
+    def first(data):
+        calls.append(("first", data))
+
+    def boom(data):
+        raise RuntimeError("listener bug")
+
+    def last(data):
+        calls.append(("last", data))
+
+    signal.listen(first)
+    signal.listen(first)
+    signal.listen(boom)
+    signal.listen(last)
+    signal.listen(lambda data: calls.append(("keyed", data)), key=("js", 1))
+    signal.listen(lambda data: calls.append(("same key", data)), key=("js", 1))
+    signal.remove_listener(lambda data: None)
+    signal.send(7)
+    expect(calls, [("first", 7), ("last", 7), ("keyed", 7)], "calls")
+    expect(reports, [("SessionStarted", "listener bug")], "reports")
+    try:
+        signal.listen("not a function")
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a string was accepted as a listener")
+    signal.remove_listener(key=("js", 1))
+    signal.remove_listener(first)
+    expect(len(signal), 2, "listeners left")
+
+
+def check_protocol_errors():
+    kinds = {
+        "start": {"siteCode": SITE, "SID": "chat-1", "url": "https://shop.example/"},
+        "stop": {"reason": "USER_INITIATED"},
+        "navigated_away": {"url": "https://elsewhere.example/"},
+        "page": {"url": "https://shop.example/", "title": "Shop"},
+        "started": {"accessCode": CODE, "SID": "chat-1"},
+        "agent_joined": {"id": "a1", "name": "Alice"},
+        "agent_left": {"id": "a1", "name": "Alice"},
+        "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
+        "error": {"code": "no_session", "message": "No active session with that code"},
+        "join": {"code": CODE, "name": "Alice"},
+        "leave": {},
+        "end": {},
+        "joined": {"id": "a1", "name": "Alice", "session": {"agents": []}},
+        "session": {"session": {"agents": [{"id": "a1", "name": "Alice"}]}},
+    }
+    directions = (protocol.VISITOR_TO_SERVER, protocol.SERVER_TO_VISITOR, protocol.AGENT_TO_SERVER, protocol.SERVER_TO_AGENT)
+    for accept in directions:
+        for kind in accept:
+            fields = kinds[kind]
+            decoded = protocol.decode(protocol.encode(kind, **fields), accept)
+            wanted = dict(fields)
+            wanted["type"] = kind
+            expect(decoded, wanted, "round trip of " + kind)
+    s2v = protocol.SERVER_TO_VISITOR
+    refused("not json", s2v, "bad_json")
+    refused("[" * 60000, s2v, "bad_json")
+    refused("[1, 2]", s2v, "bad_message")
+    refused(b"{}", s2v, "bad_message")
+    refused(" " * 65537, s2v, "too_large")
+    refused('{"type": "ended", "reason": "R"}', s2v, "bad_version")
+    refused('{"v": true, "type": "ended", "reason": "R"}', s2v, "bad_version")
+    refused('{"v": 1, "type": "start", "siteCode": "S"}', s2v, "bad_type")
+    refused('{"v": 1, "type": ["ended"]}', s2v, "bad_type")
+    refused('{"v": 1, "type": "ended"}', s2v, "bad_field")
+    refused('{"v": 1, "type": "ended", "reason": 1}', s2v, "bad_field")
+    refused('{"v": 1, "type": "ended", "reason": "R", "x": 1}', s2v, "bad_field")
+    refused('{"v": 1, "type": "started", "accessCode": "1234567"}', s2v, "bad_field")
+
+
+def check_links():
+    hosts = site_hosts("shop.example, *.example.com, 127.0.0.1:8000", "ignored.example")
+    table = [
+        ("https://elsewhere.example/", "external"),
+        ("https://shop.example/cart#top", "internal"),
+        ("HTTPS://SHOP.EXAMPLE:9000/", "internal"),
+        ("https://www.example.com/", "internal"),
+        ("https://badexample.com/", "external"),
+        ("http://127.0.0.1:8000/", "internal"),
+        ("http://127.0.0.1:8001/", "external"),
+        ("http://user@elsewhere.example/", "external"),
+        ("mailto:help@elsewhere.example", "ignored"),
+        ("tel:+15550100", "ignored"),
+        ("javascript:void(0)", "ignored"),
+        ("/relative", "ignored"),
+        ("#top", "ignored"),
+    ]
+    for url, kind in table:
+        expect(classify(url, hosts), kind, url)
+    expect(site_hosts(None, "Shop.Example"), ["shop.example"], "default hosts")
+    expect(replaces_page(0, ""), True, "plain click")
+    expect(replaces_page(0, "_blank"), False, "target=_blank")
+    expect(replaces_page(1, ""), False, "middle click")
+    expect(replaces_page(0, "", True), False, "ctrl click")
+    expect(replaces_page(0, "", False, True), False, "meta click")
+
+
+CHECKS = [
+    ("runtime", check_runtime),
+    ("seed_events", check_seed_events),
+    ("payload_json_order", check_payload_json_order),
+    ("full_session", check_full_session),
+    ("session_edges", check_session_edges),
+    ("listener_isolation", check_listener_isolation),
+    ("protocol_errors", check_protocol_errors),
+    ("links", check_links),
+]
+
+failed = []
+for name, check in CHECKS:
+    try:
+        check()
+        print("ok " + name)
+    except Exception as exc:
+        failed.append(name)
+        print("FAIL %s: %s: %s" % (name, type(exc).__name__, exc))
+        sys.print_exception(exc)
+print("micropython checks: %d passed, %d failed" % (len(CHECKS) - len(failed), len(failed)))
+`;
+
+function moduleFiles(root) {
+  // The [files] table maps "./cobrowse/x.py" = "./cobrowse/x.py"; browser.py needs the browser.
+  const toml = readFileSync(join(root, "pyscript.toml"), "utf8");
+  const table = toml.split(/^\[files\]\s*$/m)[1].split(/^\[/m)[0];
+  const files = [...table.matchAll(/^"\.\/(cobrowse\/[\w]+\.py)"\s*=/gm)].map((match) => match[1]);
+  return files.filter((file) => file !== "cobrowse/browser.py");
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const at = args.indexOf("--root");
+  const root = resolve(at >= 0 ? args[at + 1] : join(dirname(fileURLToPath(import.meta.url)), ".."));
+  const files = moduleFiles(root);
+  if (!files.includes("cobrowse/__init__.py")) {
+    throw new Error("pyscript.toml [files] lists no cobrowse/__init__.py");
+  }
+  const lines = [];
+  const started = Date.now();
+  const mp = await loadMicroPython({
+    linebuffer: true,
+    stdout: (line) => { lines.push(line); console.log(line); },
+    stderr: (line) => { lines.push(line); console.error(line); },
+  });
+  mp.FS.mkdirTree("/app/cobrowse");
+  for (const file of files) {
+    mp.FS.writeFile("/app/" + file, readFileSync(join(root, file), "utf8"));
+  }
+  console.log("loaded: " + files.join(" "));
+  try {
+    mp.runPython(CHECKS);
+  } catch (error) {
+    console.error("the checks stopped: " + error.message);
+    return 2;
+  }
+  console.log("took %d ms", Date.now() - started);
+  const result = lines.map((line) => /^micropython checks: (\d+) passed, (\d+) failed$/.exec(line)).filter(Boolean).pop();
+  if (!result) {
+    console.error("the checks printed no result line");
+    return 2;
+  }
+  return result[2] === "0" ? 0 : 1;
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (error) => { console.error(error.stack || String(error)); process.exitCode = 2; },
+);

@@ -1,0 +1,87 @@
+"""The pure core on MicroPython 1.27, the widget's runtime, run in node by micropython_runner.mjs.
+
+CPython accepts code that MicroPython does not (``ValueError.__init__``, ordered dicts, ...), so
+the checks that matter most for the visitor's browser also run here, on the vendored build.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "tests" / "micropython_runner.mjs"
+PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" / "micropython.mjs"
+NODE = shutil.which("node")
+
+# The checks the runner must report, in its order.
+CHECKS = [
+    "runtime", "seed_events", "payload_json_order", "full_session", "session_edges",
+    "listener_isolation", "protocol_errors", "links",
+]
+# What pyscript.toml sends to the browser, less browser.py (it needs js and pyscript).
+MODULES = ["__init__", "events", "protocol", "session", "links", "widget"]
+
+pytestmark = [
+    pytest.mark.skipif(NODE is None, reason="node is not installed (make test installs it)"),
+    pytest.mark.skipif(not PACKAGE.exists(), reason="node_modules has no MicroPython: run `make setup` (npm ci)"),
+]
+
+
+def run_runner(*args):
+    return subprocess.run([NODE, str(RUNNER), *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_the_core_passes_its_checks_on_micropython():
+    result = run_runner()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    lines = result.stdout.splitlines()
+    assert "loaded: " + " ".join("cobrowse/%s.py" % name for name in MODULES) in lines, output
+    assert [line[3:] for line in lines if line.startswith("ok ")] == CHECKS, output
+    assert not [line for line in lines if line.startswith("FAIL")], output
+    assert "micropython checks: %d passed, 0 failed" % len(CHECKS) in lines, output
+
+
+def copy_core(tmp_path):
+    """A copy of what the runner reads, for breaking on purpose."""
+    (tmp_path / "cobrowse").mkdir()
+    shutil.copy(ROOT / "pyscript.toml", tmp_path / "pyscript.toml")
+    for name in MODULES:
+        shutil.copy(ROOT / "cobrowse" / ("%s.py" % name), tmp_path / "cobrowse" / ("%s.py" % name))
+    return tmp_path
+
+
+def break_module(root, name, old, new):
+    path = root / "cobrowse" / ("%s.py" % name)
+    text = path.read_text()
+    assert old in text, "the mutation no longer applies to %s.py: update this test" % name
+    path.write_text(text.replace(old, new, 1))
+
+
+SET_STATE = "            self._set_state(States.ACTIVE_WAIT)\n"
+FIRE_STARTED = (
+    "            self._fire(\"SessionStarted\", accessCode=self.access_code, SID=self.sid, mode=self.mode,"
+    " siteCode=self.site_code)\n"
+)
+
+
+@pytest.mark.parametrize("module,old,new,failing", [
+    # A ProtocolError built the CPython way breaks only on MicroPython.
+    ("protocol", "super().__init__(message)", "ValueError.__init__(self, message)", ["session_edges", "protocol_errors"]),
+    # SessionStarted is fired before its StateChanged.
+    ("session", SET_STATE + FIRE_STARTED, FIRE_STARTED + SET_STATE, ["full_session"]),
+    # The payload is written in dict order, which MicroPython does not keep.
+    ("events", "for key in PROPERTIES[name])", "for key in data)", ["payload_json_order"]),
+    # A failing listener stops the ones after it.
+    ("events", "            except Exception as exc:", "            except KeyError as exc:", ["listener_isolation"]),
+], ids=["protocol-error-init", "event-order", "payload-order", "listener-isolation"])
+def test_the_runner_fails_when_the_core_breaks(tmp_path, module, old, new, failing):
+    root = copy_core(tmp_path)
+    break_module(root, module, old, new)
+    result = run_runner("--root", str(root))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert [line.split(":")[0][5:] for line in result.stdout.splitlines() if line.startswith("FAIL ")] == failing, output
+    assert "micropython checks: %d passed, %d failed" % (len(CHECKS) - len(failing), len(failing)) in result.stdout, output

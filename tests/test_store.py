@@ -1,0 +1,256 @@
+"""Unit tests for cobrowse.store: the in-memory session store and its access codes.
+
+The store's methods are coroutines; each test runs its steps with ``asyncio.run``.
+"""
+
+import asyncio
+import inspect
+import json
+import re
+
+import pytest
+
+from cobrowse import store
+from cobrowse.store import RETIRED_CODE_SECONDS, MemoryStore, SessionStore, new_access_code
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+class Draws:
+    """Stands in for ``secrets.randbelow``: hands out the given numbers, in order."""
+
+    def __init__(self, *numbers):
+        self.numbers = list(numbers)
+        self.calls = []
+
+    def __call__(self, limit):
+        self.calls.append(limit)
+        return self.numbers.pop(0)
+
+
+class Clock:
+    """Stands in for ``time.monotonic``: a clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(store.time, "monotonic", fake)
+    return fake
+
+
+def draws(monkeypatch, *numbers):
+    fake = Draws(*numbers)
+    monkeypatch.setattr(store.secrets, "randbelow", fake)
+    return fake
+
+
+# -- access codes -----------------------------------------------------------------------------
+
+
+def test_access_codes_are_six_digits_with_leading_zeros(monkeypatch):
+    fake = draws(monkeypatch, 42, 0, 999999)
+    assert [new_access_code(set()) for _ in range(3)] == ["000042", "000000", "999999"]
+    assert fake.calls == [1_000_000] * 3
+
+
+def test_real_access_codes_are_six_digits_and_unique_among_live_sessions():
+    async def scenario():
+        memory = MemoryStore()
+        return [(await memory.create("S"))["accessCode"] for _ in range(2000)]
+
+    codes = run(scenario())
+    assert all(re.fullmatch(r"\d{6}", code) for code in codes)
+    assert len(set(codes)) == len(codes)
+
+
+def test_a_code_that_is_taken_is_drawn_again(monkeypatch):
+    draws(monkeypatch, 42, 42, 7)
+    assert new_access_code({"000042"}) == "000007"
+
+
+def test_codes_run_out_rather_than_loop_forever():
+    class Taken:
+        def __len__(self):
+            return 900_000
+
+        def __contains__(self, code):
+            return True
+
+    with pytest.raises(RuntimeError, match="access codes are exhausted"):
+        new_access_code(Taken())
+
+
+def test_a_live_sessions_code_is_not_handed_out_again(monkeypatch):
+    fake = draws(monkeypatch, 42, 42, 42, 7)
+
+    async def scenario():
+        memory = MemoryStore()
+        first = await memory.create("S")
+        second = await memory.create("S")
+        return first["accessCode"], second["accessCode"]
+
+    assert run(scenario()) == ("000042", "000007")
+    assert fake.numbers == []
+
+
+def test_an_ended_sessions_code_is_retired_for_an_hour(monkeypatch, clock):
+    draws(monkeypatch, 42, 42, 99, 42)
+
+    async def scenario():
+        memory = MemoryStore()
+        first = await memory.create("S")
+        await memory.end(first["accessCode"])
+        # Just before the hour is over the code is still retired: 42 is drawn and refused.
+        clock.now += RETIRED_CODE_SECONDS - 1
+        second = await memory.create("S")
+        await memory.end(second["accessCode"])
+        # Once the hour is over the first code may come back.
+        clock.now += 2
+        third = await memory.create("S")
+        return first["accessCode"], second["accessCode"], third["accessCode"]
+
+    assert RETIRED_CODE_SECONDS == 3600
+    assert run(scenario()) == ("000042", "000099", "000042")
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def test_the_store_interface_is_all_coroutines():
+    names = ["create", "get", "find", "update", "add_agent", "remove_agent", "end"]
+    for name in names:
+        assert inspect.iscoroutinefunction(getattr(SessionStore, name)), name
+        assert inspect.iscoroutinefunction(getattr(MemoryStore, name)), name
+    with pytest.raises(NotImplementedError):
+        run(SessionStore().get("000000"))
+
+
+def test_create_returns_a_json_ready_session(clock):
+    async def scenario():
+        memory = MemoryStore()
+        return await memory.create("ACME-1", sid="chat-42", url="https://shop.example/")
+
+    session = run(scenario())
+    assert set(session) == {"accessCode", "SID", "siteCode", "url", "title", "agents", "created"}
+    assert (session["SID"], session["siteCode"], session["url"], session["title"], session["agents"]) == (
+        "chat-42", "ACME-1", "https://shop.example/", None, [])
+    assert isinstance(session["created"], float)
+    assert json.loads(json.dumps(session)) == session
+
+
+def test_lookup_by_code_and_by_sid():
+    async def scenario():
+        memory = MemoryStore()
+        standalone = await memory.create("S")
+        integrated = await memory.create("S", sid="chat-42")
+        code = integrated["accessCode"]
+        return standalone, integrated, {
+            "get code": await memory.get(code),
+            "get sid": await memory.get("chat-42"),
+            "find code": await memory.find(code),
+            "find sid": await memory.find("chat-42"),
+            "find standalone": await memory.find(standalone["accessCode"]),
+            "find unknown": await memory.find("nobody"),
+            "get unknown": await memory.get("123456" if code != "123456" else "654321"),
+            "find empty": await memory.find(""),
+            "find None": await memory.find(None),
+        }
+
+    standalone, integrated, found = run(scenario())
+    assert found["get code"] is integrated
+    assert found["get sid"] is None
+    assert found["find code"] is integrated
+    assert found["find sid"] is integrated
+    assert found["find standalone"] is standalone
+    assert found["find unknown"] is None
+    assert found["get unknown"] is None
+    assert found["find empty"] is None
+    assert found["find None"] is None
+
+
+def test_an_ended_code_and_sid_no_longer_resolve():
+    async def scenario():
+        memory = MemoryStore()
+        session = await memory.create("S", sid="chat-42")
+        code = session["accessCode"]
+        ended = await memory.end(code)
+        return session, ended, [
+            await memory.get(code),
+            await memory.find(code),
+            await memory.find("chat-42"),
+            await memory.update(code, url="https://x.example/"),
+            await memory.add_agent(code, {"id": "a1", "name": "Alice"}),
+            await memory.remove_agent(code, "a1"),
+            await memory.end(code),
+        ]
+
+    session, ended, after = run(scenario())
+    assert ended is session
+    assert after == [None] * 7
+
+
+def test_a_sid_reused_by_a_later_session_survives_the_earlier_ones_end():
+    async def scenario():
+        memory = MemoryStore()
+        first = await memory.create("S", sid="chat-42")
+        second = await memory.create("S", sid="chat-42")
+        await memory.end(first["accessCode"])
+        return second, await memory.find("chat-42")
+
+    second, found = run(scenario())
+    assert found is second
+
+
+def test_update_sets_fields_of_a_live_session():
+    async def scenario():
+        memory = MemoryStore()
+        session = await memory.create("S", url="https://shop.example/")
+        updated = await memory.update(session["accessCode"], url="https://shop.example/p/1", title="Product")
+        return updated, await memory.get(session["accessCode"])
+
+    updated, stored = run(scenario())
+    assert updated is stored
+    assert (stored["url"], stored["title"]) == ("https://shop.example/p/1", "Product")
+
+
+def test_agents_are_added_and_removed_by_id():
+    alice, bob = {"id": "a1", "name": "Alice"}, {"id": "b2", "name": "Bob"}
+
+    async def scenario():
+        memory = MemoryStore()
+        code = (await memory.create("S"))["accessCode"]
+        await memory.add_agent(code, alice)
+        added = await memory.add_agent(code, bob)
+        agents_then = list(added["agents"])
+        removed = await memory.remove_agent(code, "a1")
+        again = await memory.remove_agent(code, "a1")
+        unknown = await memory.remove_agent(code, "zz")
+        return agents_then, removed, again, unknown, (await memory.get(code))["agents"]
+
+    agents_then, removed, again, unknown, agents_now = run(scenario())
+    assert agents_then == [alice, bob]
+    assert removed == alice
+    assert again is None and unknown is None
+    assert agents_now == [bob]
+
+
+def test_sessions_are_independent():
+    async def scenario():
+        memory = MemoryStore()
+        one = await memory.create("S")
+        two = await memory.create("S")
+        await memory.add_agent(one["accessCode"], {"id": "a1", "name": "Alice"})
+        await memory.end(one["accessCode"])
+        return await memory.get(two["accessCode"])
+
+    two = run(scenario())
+    assert two is not None and two["agents"] == []

@@ -1,0 +1,142 @@
+"""Unit tests for cobrowse.widget: what the default widget shows in each state."""
+
+import json
+
+import pytest
+
+from cobrowse import protocol
+from cobrowse.session import Reasons, States, VisitorSession
+from cobrowse.widget import LEAVE_PROMPT, ended_text, view
+
+CODE = "004213"
+
+
+def session_in(state, agents=()):
+    """A session driven through its real transitions to ``state``."""
+    session = VisitorSession("ACME-1")
+    if state == States.INIT:
+        return session
+    session.boot()
+    if state == States.READY:
+        return session
+    session.start()
+    if state == States.STARTING:
+        return session
+    session.receive(protocol.encode("started", accessCode=CODE))
+    for agent_id, name in agents:
+        session.receive(protocol.encode("agent_joined", id=agent_id, name=name))
+    if state == States.DISCONNECTING:
+        session.stop()
+    return session
+
+
+IDLE = {"mode": "idle", "code": None, "agents": [], "notice": None}
+
+
+def test_init_and_ready_are_idle_without_a_notice():
+    assert view(session_in(States.INIT)) == IDLE
+    assert view(session_in(States.READY)) == IDLE
+
+
+def test_starting():
+    assert view(session_in(States.STARTING)) == {"mode": "starting", "code": None, "agents": [], "notice": None}
+
+
+def test_active_waiting_shows_the_code():
+    session = session_in(States.ACTIVE_WAIT)
+    assert session.state == "ACTIVE:WAIT"
+    assert view(session) == {"mode": "active", "code": CODE, "agents": [], "notice": None}
+
+
+def test_active_shows_agent_names_as_plain_text_in_join_order():
+    session = session_in(States.ACTIVE_ACTIVE, agents=[("a1", "Alice <b>Agent</b>"), ("b2", "Bob")])
+    assert session.state == "ACTIVE:ACTIVE"
+    assert view(session) == {"mode": "active", "code": CODE, "agents": ["Alice <b>Agent</b>", "Bob"], "notice": None}
+
+
+@pytest.mark.parametrize("state", [States.ACTIVE_ESCALATING, States.ACTIVE_ESCALATED])
+def test_every_active_substate_is_active(state):
+    session = session_in(States.ACTIVE_WAIT)
+    session.state = state
+    assert view(session)["mode"] == "active"
+    assert view(session)["code"] == CODE
+
+
+def test_disconnecting_is_ending_without_code_or_agents():
+    session = session_in(States.DISCONNECTING, agents=[("a1", "Alice")])
+    assert session.state == "DISCONNECTING"
+    assert view(session) == {"mode": "ending", "code": None, "agents": [], "notice": None}
+
+
+@pytest.mark.parametrize("reason,text", [
+    (Reasons.USER_INITIATED, "You ended the co-browse session."),
+    (Reasons.AGENT_INITIATED, "The agent ended the co-browse session."),
+    (Reasons.NAVIGATED_AWAY, "The co-browse session ended because you left the site."),
+    (Reasons.USER_TIMEOUT, "The co-browse session ended because no agent joined in time."),
+    (Reasons.NETWORK_TIMEOUT, "The co-browse session ended because the connection was lost."),
+    ("CHAT_CLOSED", "The co-browse session ended (CHAT_CLOSED)."),
+])
+def test_ready_after_a_session_tells_why_it_ended(reason, text):
+    assert ended_text(reason) == text
+    session = session_in(States.ACTIVE_WAIT)
+    session.receive(protocol.encode("ended", reason=reason))
+    assert session.state == "READY"
+    assert view(session) == {"mode": "idle", "code": None, "agents": [], "notice": text}
+
+
+def test_the_ended_notice_can_be_turned_off():
+    session = session_in(States.ACTIVE_WAIT)
+    session.receive(protocol.encode("ended", reason="AGENT_INITIATED"))
+    assert view(session, False) == IDLE
+    assert view(session, ended_popup=True)["notice"] == "The agent ended the co-browse session."
+
+
+def test_error_after_a_refused_start_shows_the_servers_sentence_even_without_popups():
+    session = session_in(States.STARTING)
+    session.receive(protocol.encode("error", code="bad_field", message="The site code is not valid."))
+    assert session.state == "ERROR"
+    expected = {"mode": "idle", "code": None, "agents": [], "notice": "The site code is not valid."}
+    assert view(session) == expected
+    assert view(session, False) == expected
+
+
+def test_error_after_a_lost_connection_while_starting():
+    session = session_in(States.STARTING)
+    session.connection_lost()
+    assert view(session)["notice"] == "Could not reach the co-browse service. Please try again."
+
+
+def test_error_after_a_session_was_lost_says_the_connection_was_lost():
+    session = session_in(States.ACTIVE_WAIT)
+    session.connection_lost()
+    assert (session.state, session.error, session.ended_reason) == ("ERROR", None, "NETWORK_TIMEOUT")
+    # The session had started: "could not start" would be wrong here.
+    notice = "The co-browse session ended because the connection was lost."
+    assert view(session) == {"mode": "idle", "code": None, "agents": [], "notice": notice}
+
+
+def test_error_without_any_reason_has_a_default_notice():
+    session = session_in(States.READY)
+    session.state = States.ERROR
+    assert view(session)["notice"] == "Could not start co-browse. Please try again."
+
+
+def test_a_new_start_clears_the_last_notice():
+    session = session_in(States.ACTIVE_WAIT)
+    session.receive(protocol.encode("ended", reason="AGENT_INITIATED"))
+    session.start()
+    assert view(session)["notice"] is None
+
+
+@pytest.mark.parametrize("state", [
+    States.INIT, States.READY, States.STARTING, States.ACTIVE_WAIT, States.ACTIVE_ACTIVE, States.DISCONNECTING,
+])
+def test_the_view_is_json_ready(state):
+    # The browser adapter compares views by their JSON text to skip needless renders.
+    data = view(session_in(state, agents=[("a1", "Alice")]))
+    assert json.loads(json.dumps(data)) == data
+    assert set(data) == {"mode", "code", "agents", "notice"}
+
+
+def test_the_leave_prompt():
+    assert LEAVE_PROMPT == "This link will take you outside of the co-browsing session"
