@@ -12,6 +12,7 @@ protocol of ``docs/protocol.md``).
 """
 
 import gzip
+import hashlib
 import hmac
 import html
 import mimetypes
@@ -42,6 +43,15 @@ mimetypes.add_type("application/toml", ".toml")
 # Types worth compressing; wasm compresses to about half.
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm", "application/toml")
 
+# How long browsers may keep what we serve. The loader's URL is fixed in customers' pages, so it
+# (and the config it reads) is fresh within minutes yet served from cache meanwhile; the Python
+# modules are fetched with the build's hash in their URL, so a copy is valid forever; the
+# vendored runtimes change only with a release.
+CACHE_LOADER = "public, max-age=300, stale-while-revalidate=86400"
+CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
+CACHE_RUNTIME = "public, max-age=86400"
+CACHE_REVALIDATE = "no-cache"
+
 # WebSocket close codes of our own (4000-4999 are the application's).
 CLOSE_UNAUTHORIZED = 4401
 
@@ -52,19 +62,37 @@ def browser_modules():
     return {source.lstrip("./") for source in re.findall(r'^\s*"([^"]+)"\s*=', text, re.M)}
 
 
+def build_hash(root=ROOT):
+    """A short hash of the browser's Python modules and config: the build the loader asks for."""
+    digest = hashlib.sha256()
+    for name in sorted(browser_modules()) + ["pyscript.toml"]:
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def accepts_gzip(accept_encoding):
+    """Whether an Accept-Encoding header takes gzip (``gzip;q=0`` refuses it)."""
+    for part in accept_encoding.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            quality = params.strip().lower()
+            return not quality.startswith("q=") or quality[2:].strip() not in ("0", "0.0", "0.00", "0.000")
+    return False
+
+
 class StaticFiles:
     """Files from one folder, with the headers a cross-origin embed and a cache need.
 
     Every file gets ``Access-Control-Allow-Origin: *`` (the widget is embedded from other
     origins), an ETag, and gzip when the client takes it; compressed bodies are kept in memory.
-    Runtime files under ``static/`` other than the loader are immutable for a version and cached
-    for a day; everything else is revalidated on each use.
+    ``cache(relative)`` gives each file's Cache-Control (revalidate on each use by default);
+    ``response`` may override it.
     """
 
-    def __init__(self, folder, allowed=None, long_cache=()):
+    def __init__(self, folder, allowed=None, cache=None):
         self.folder = Path(folder).resolve()
         self.allowed = allowed
-        self.long_cache = long_cache
+        self.cache = cache or (lambda relative: CACHE_REVALIDATE)
         self._cache = {}
 
     def _load(self, path):
@@ -79,30 +107,45 @@ class StaticFiles:
             entry = self._cache[key] = (body, packed, kind, etag)
         return entry
 
-    def response(self, request, relative):
+    def response(self, request, relative, cache=None, headers=None):
         if self.allowed is not None and relative not in self.allowed:
             return not_found()
         path = (self.folder / relative).resolve()
         if self.folder not in path.parents or not path.is_file():
             return not_found()
         body, packed, kind, etag = self._load(path)
-        cached = any(relative.startswith(prefix) for prefix in self.long_cache)
         headers = {
+            **(headers or {}),
             "ETag": etag,
-            "Cache-Control": "public, max-age=86400" if cached else "no-cache",
+            "Cache-Control": cache or self.cache(relative),
             "Access-Control-Allow-Origin": "*",
             "Cross-Origin-Resource-Policy": "cross-origin",
             "Vary": "Accept-Encoding",
             "X-Content-Type-Options": "nosniff",
         }
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
-        if packed is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        # Each encoding is its own representation, so it gets its own ETag.
+        if packed is not None and accepts_gzip(request.headers.get("accept-encoding", "")):
             headers["Content-Encoding"] = "gzip"
+            headers["ETag"] = etag = etag[:-1] + '-gz"'
             body = packed
+        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
         if kind.startswith("text/"):
             kind += "; charset=utf-8"
         return Response(body, media_type=kind, headers=headers)
+
+
+async def receive(socket):
+    """The next frame's text, or its bytes if it is binary (``protocol.decode`` refuses those).
+
+    Starlette's ``receive_text`` fails with a KeyError on a binary frame, which would drop the
+    connection and end the session instead of answering ``bad_message``.
+    """
+    message = await socket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    return text if text is not None else message.get("bytes", b"")
 
 
 def not_found():
@@ -150,7 +193,7 @@ def create_app(agent_key, store=None, root=ROOT):
     store = store or MemoryStore()
     hub = Hub()
     root = Path(root)
-    static = StaticFiles(root / "static", long_cache=("pyscript/", "micropython/", "pyodide/", "rrweb/"))
+    static = StaticFiles(root / "static", cache=lambda relative: CACHE_LOADER if relative == "cobrowse.js" else CACHE_RUNTIME)
     site = StaticFiles(root, allowed={"index.html", "pyscript.toml"})
     demo = StaticFiles(root / "demo")
     modules = StaticFiles(root / "cobrowse", allowed={name.split("/", 1)[1] for name in browser_modules()})
@@ -167,7 +210,9 @@ def create_app(agent_key, store=None, root=ROOT):
         return Response(status_code=204)
 
     async def toml(request):
-        return site.response(request, "pyscript.toml")
+        # The build hash travels with the config: the loader adds it to every module's URL.
+        build = {"X-Cobrowse-Build": build_hash(root), "Access-Control-Expose-Headers": "X-Cobrowse-Build"}
+        return site.response(request, "pyscript.toml", cache=CACHE_LOADER, headers=build)
 
     async def agent_page(request):
         if not key_ok(request):
@@ -206,7 +251,7 @@ def create_app(agent_key, store=None, root=ROOT):
         code = None
         try:
             while True:
-                text = await socket.receive_text()
+                text = await receive(socket)
                 try:
                     message = protocol.decode(text, protocol.VISITOR_TO_SERVER)
                     kind = message["type"]
@@ -247,7 +292,7 @@ def create_app(agent_key, store=None, root=ROOT):
         code = agent = None
         try:
             while True:
-                text = await socket.receive_text()
+                text = await receive(socket)
                 try:
                     message = protocol.decode(text, protocol.AGENT_TO_SERVER)
                     kind = message["type"]
@@ -299,7 +344,8 @@ def create_app(agent_key, store=None, root=ROOT):
         return demo.response(request, request.path_params["path"])
 
     async def module_file(request):
-        return modules.response(request, request.path_params["path"])
+        current = request.query_params.get("v") == build_hash(root)
+        return modules.response(request, request.path_params["path"], cache=CACHE_IMMUTABLE if current else None)
 
     async def console_file(request):
         return console.response(request, request.path_params["path"])
