@@ -44,3 +44,16 @@ def join(agent, server, code, name="Alice"):
 def widget(page):
     """The widget's region (inside its open shadow root; Playwright locators pierce it)."""
     return page.get_by_role("region", name="Co-browse")
+
+
+def run_async(coroutine):
+    """Run a coroutine to completion on a fresh event loop in its own thread.
+
+    Sync Playwright keeps an event loop running on the main thread once a browser test has run
+    in this process, and ``asyncio.run`` refuses to start inside it.
+    """
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

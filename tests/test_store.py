@@ -3,7 +3,6 @@
 The store's methods are coroutines; each test runs its steps with ``asyncio.run``.
 """
 
-import asyncio
 import inspect
 import json
 import re
@@ -12,10 +11,9 @@ import pytest
 
 from cobrowse import store
 from cobrowse.store import RETIRED_CODE_SECONDS, MemoryStore, SessionStore, new_access_code
+from helpers import run_async as run
 
 
-def run(coroutine):
-    return asyncio.run(coroutine)
 
 
 class Draws:
