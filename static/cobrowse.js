@@ -146,15 +146,18 @@
   // their URLs are made absolute here, because PyScript resolves relative ones against the
   // visitor's page, which may be on another origin than this server. PyScript reads configs
   // when it is imported, so the script tag goes in first; a modulepreload fetches PyScript
-  // meanwhile.
+  // meanwhile. Module URLs carry the server's build hash, so browsers keep them for good, and
+  // are preloaded now rather than once the interpreter is up.
   var root = new URL("..", base).href;
   var pyscriptUrl = base + "pyscript/core.js";
   var preload = document.createElement("link");
   preload.rel = "modulepreload";
   preload.href = pyscriptUrl;
   document.head.appendChild(preload);
+  var build = "";
   fetch(root + "pyscript.toml").then(function (response) {
     if (!response.ok) throw new Error("pyscript.toml: HTTP " + response.status);
+    build = response.headers.get("X-Cobrowse-Build") || "";
     return response.text();
   }).then(function (toml) {
     var files = {};
@@ -163,7 +166,17 @@
       var header = line.match(/^\s*\[([^\]]+)\]/);
       if (header) { section = header[1].trim(); return; }
       var entry = line.match(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/);
-      if (entry && section === "files") files[new URL(entry[1], root).href] = entry[2];
+      if (entry && section === "files") {
+        var url = new URL(entry[1], root);
+        if (build) url.searchParams.set("v", build);
+        files[url.href] = entry[2];
+        var hint = document.createElement("link");
+        hint.rel = "preload";
+        hint.as = "fetch";
+        hint.crossOrigin = "anonymous";
+        hint.href = url.href;
+        document.head.appendChild(hint);
+      }
     });
     var tag = document.createElement("script");
     tag.type = runtime === "pyodide" ? "py" : "mpy";
