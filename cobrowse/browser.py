@@ -18,12 +18,17 @@ from pyscript.ffi import create_proxy
 
 from cobrowse import links, protocol
 from cobrowse.events import Events, payload_json
-from cobrowse.session import States, VisitorSession, in_session
+from cobrowse.session import NETWORK_TIMEOUT_SECONDS, States, VisitorSession, in_session, reconnect_delay
 from cobrowse.widget import LEAVE_PROMPT, view
 
 # How long a confirmed departure waits for the server to acknowledge the end of the session
 # before the page navigates anyway, in milliseconds.
 LEAVE_GRACE_MS = 1500
+
+# The heartbeat: a ping every few seconds; a connection silent for longer than two of them is
+# taken for dead even if the browser has not noticed (a half-open socket after a network change).
+HEARTBEAT_MS = 5000
+SILENCE_MS = 2 * HEARTBEAT_MS + 1000
 
 STYLE = """
 :host { all: initial; }
@@ -65,7 +70,15 @@ class Widget:
 
     def __init__(self, options):
         self.options = options
-        self.session = VisitorSession(options.get("siteCode") or "default")
+        self.session = VisitorSession(options.get("siteCode") or "default", _network_timeout(options.get("networkTimeout")))
+        # The tab's resume token lives in sessionStorage: it survives same-site page loads in
+        # this tab and never reaches another tab, a URL or localStorage.
+        self.storage_key = "cobrowse:" + options["server"] + "|" + self.session.site_code
+        self.saved_token = None
+        self.settled = False
+        self.last_heard = 0
+        self.lost_at = None  # When the connection of a live session was lost (ms), if it is.
+        self.attempt = 0
         self.hosts = links.site_hosts(options.get("domains"), js.location.hostname)
         self.show_ui = options.get("ui") != "none"
         self.popups = {"navigatingAway": True, "sessionEnded": True}
@@ -110,8 +123,12 @@ class Widget:
         if name == "info":
             return {"accessCode": session.access_code, "SID": session.sid, "mode": session.mode if in_session(session.state) else None}
         if name == "boot":
-            session.boot()
+            self.saved_token = _storage_get(self.storage_key)
+            session.boot(self.saved_token, str(js.location.href)[:2048])
             self._install()
+            if session.resuming:
+                self._connect()
+            js.setInterval(create_proxy(self._heartbeat), HEARTBEAT_MS)
             return {"result": True}
         if name == "start":
             return self._start(args.get("SID"))
@@ -150,14 +167,22 @@ class Widget:
 
     def _on_open(self, socket):
         if socket is self.socket:
+            self.last_heard = js.Date.now()
+            self.session.connected()
             self._pump()
 
     def _on_message(self, socket, event):
         if socket is not self.socket:
             return
+        self.last_heard = js.Date.now()
+        # A session that cannot be resumed is an expected outcome, not an error to report.
+        resuming = self.session.resuming or self.session.reconnecting
         try:
             message = self.session.receive(event.data)
-            if message["type"] == "error":
+            if message["type"] in ("resumed", "started"):
+                self.lost_at = None
+                self.attempt = 0
+            if message["type"] == "error" and not resuming:
                 js.console.error("Cobrowse: the server refused a request: " + message["message"])
         except protocol.ProtocolError as exc:
             js.console.error("Cobrowse: ignored a malformed message from the server: " + exc.message)
@@ -168,8 +193,41 @@ class Widget:
     def _on_close(self, socket, event):
         if socket is not self.socket:
             return
+        self._lost()
+
+    def _lost(self):
+        """The connection is gone: end what cannot go on, reconnect what can."""
         self.socket = None
-        self.session.connection_lost()
+        if self.session.connection_lost():
+            now = js.Date.now()
+            if self.lost_at is None:
+                self.lost_at = now
+            if now - self.lost_at >= self.session.network_timeout * 1000:
+                self.session.give_up()
+                self.lost_at = None
+            else:
+                delay = reconnect_delay(self.attempt, js.Math.random())
+                self.attempt += 1
+                js.setTimeout(create_proxy(self._reconnect), int(delay * 1000))
+        else:
+            self.lost_at = None
+        self._pump()
+
+    def _reconnect(self, *args):
+        if self.socket is None and (self.session.reconnecting or self.session.resuming):
+            self._connect()
+
+    def _heartbeat(self, *args):
+        socket = self.socket
+        if socket is None or socket.readyState != 1:
+            return
+        if js.Date.now() - self.last_heard > SILENCE_MS:
+            # Silent too long: drop this socket (its late events are ignored) and reconnect.
+            self.socket = None
+            socket.close(4000, "heartbeat lost")
+            self._lost()
+            return
+        self.session.ping()
         self._pump()
 
     def _close_socket(self):
@@ -185,6 +243,12 @@ class Widget:
             outbox, session.outbox = session.outbox, []
             for text in outbox:
                 socket.send(text)
+        if session.token != self.saved_token:
+            self.saved_token = session.token
+            _storage_set(self.storage_key, session.token)
+        if session.state != States.INIT and not self.settled:
+            self.settled = True
+            js.window.Cobrowse._settle()
         if session.events and not self.flush_scheduled:
             # Listeners run later, never inside listen(), start() or stop().
             self.flush_scheduled = True
@@ -363,6 +427,33 @@ def _link_url(link):
     if not isinstance(href, str):
         href = js.URL.new(link.getAttribute("href"), js.document.baseURI).href
     return str(href)
+
+
+def _network_timeout(value):
+    """data-network-timeout in seconds: a number from 5 to 300, else the default."""
+    try:
+        seconds = int(float(value))
+    except (TypeError, ValueError):
+        return NETWORK_TIMEOUT_SECONDS
+    return max(5, min(300, seconds))
+
+
+def _storage_get(key):
+    try:
+        value = js.sessionStorage.getItem(key)
+    except Exception:  # noqa: BLE001 - storage may be disabled; then pages cannot resume.
+        return None
+    return str(value) if value else None
+
+
+def _storage_set(key, value):
+    try:
+        if value:
+            js.sessionStorage.setItem(key, value)
+        else:
+            js.sessionStorage.removeItem(key)
+    except Exception:  # noqa: BLE001 - storage may be disabled or full.
+        pass
 
 
 def main():

@@ -28,29 +28,39 @@ _CODE = 64
 # Fields not listed are refused, so a typo or a stray field is caught at the edge.
 SCHEMAS = {
     # Visitor to server.
-    "start": {"siteCode": (str, True, _CODE), "SID": (str, False, _CODE), "url": (str, False, _TEXT)},
+    "start": {"siteCode": (str, True, _CODE), "SID": (str, False, _CODE), "url": (str, False, _TEXT),
+              "networkTimeout": (int, False, 0)},
+    "resume": {"token": (str, True, _CODE), "url": (str, False, _TEXT), "networkTimeout": (int, False, 0)},
     "stop": {"reason": (str, True, 200)},
     "navigated_away": {"url": (str, True, _TEXT)},
     "page": {"url": (str, True, _TEXT), "title": (str, False, 300)},
+    "view": {"events": (list, True, 0)},
+    "ping": {},
     # Server to visitor.
-    "started": {"accessCode": (str, True, 6), "SID": (str, False, _CODE)},
+    "started": {"accessCode": (str, True, 6), "SID": (str, False, _CODE), "token": (str, True, _CODE)},
+    "resumed": {"accessCode": (str, True, 6), "SID": (str, False, _CODE), "token": (str, True, _CODE),
+                "agents": (list, True, 0)},
     "agent_joined": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
     "agent_left": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
     "ended": {"reason": (str, True, 200), "url": (str, False, _TEXT)},
-    "error": {"code": (str, True, _CODE), "message": (str, True, 500)},
+    "error": {"code": (str, True, _CODE), "message": (str, True, 500), "retryAfter": (int, False, 0)},
+    "pong": {},
     # Agent to server.
     "join": {"code": (str, True, _CODE), "name": (str, True, _NAME)},
+    "rejoin": {"token": (str, True, _CODE)},
     "leave": {},
     "end": {},
     # Server to agent.
-    "joined": {"id": (str, True, _CODE), "name": (str, True, _NAME), "session": (dict, True, 0)},
+    "joined": {"id": (str, True, _CODE), "name": (str, True, _NAME), "session": (dict, True, 0),
+               "token": (str, True, _CODE)},
     "session": {"session": (dict, True, 0)},
+    # "view" (above) is relayed to agents as it came from the visitor.
 }
 
-VISITOR_TO_SERVER = ("start", "stop", "navigated_away", "page")
-SERVER_TO_VISITOR = ("started", "agent_joined", "agent_left", "ended", "error")
-AGENT_TO_SERVER = ("join", "leave", "end")
-SERVER_TO_AGENT = ("joined", "session", "ended", "error")
+VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "ping")
+SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong")
+AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping")
+SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong")
 
 
 class ProtocolError(ValueError):

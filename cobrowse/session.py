@@ -5,11 +5,26 @@ Public names:
 - ``States``: the values of ``Cobrowse.API.Session.getState()``.
 - ``Reasons``: the pre-defined ``SessionEnded`` reasons.
 - ``VisitorSession``: the state machine. Calls in (``boot``, ``start``, ``stop``, ``receive``,
-  ``link_activated``, ``leave_site``, ``page``, ``connection_lost``), and two
-  queues out: ``events`` (co-browse events to fire, as ``(name, payload)``) and ``outbox``
-  (protocol messages to send, as JSON text). It does no I/O and keeps no clock; the browser
-  adapter drains both queues.
+  ``link_activated``, ``leave_site``, ``page``, ``connected``, ``connection_lost``, ``give_up``,
+  ``ping``), and two queues out: ``events`` (co-browse events to fire, as ``(name, payload)``)
+  and ``outbox`` (protocol messages to send, as JSON text). It does no I/O and keeps no clock;
+  the browser adapter drains both queues and owns the timers.
+- ``reconnect_delay(attempt, fraction)``: how long to wait before reconnect attempt ``attempt``.
+
+Surviving the network: a lost connection during a session does not end it. The session is
+``reconnecting`` (``getState()`` is unchanged, no event fires) while the adapter reconnects and
+``connected()`` queues a ``resume`` with the session's token. The server answers ``resumed``
+and the session goes on with the same access code; agents who came or went meanwhile are
+reconciled, so nothing fires twice. When the adapter's network timeout runs out first it calls
+``give_up()``: SessionEnded fires with ``NETWORK_TIMEOUT``.
+
+Surviving page loads: ``boot(token)`` with the token the previous page of this tab kept resumes
+the session. The state stays ``INIT`` until the server answers, then moves straight to the
+restored state (one StateChanged, no SessionStarting/SessionStarted), or to ``READY`` when the
+session is gone.
 """
+
+import json
 
 from cobrowse import protocol
 from cobrowse.events import payload
@@ -37,6 +52,26 @@ class Reasons:
     NAVIGATED_AWAY = "NAVIGATED_AWAY"
 
 
+# Reconnect attempts wait 0.25 s, 0.5 s, 1 s ... up to 5 s, each scaled by a random 50-100 %
+# so that the visitors of a restarted server do not all come back in the same instant.
+RECONNECT_FIRST_SECONDS = 0.25
+RECONNECT_CAP_SECONDS = 5.0
+
+# The network timeout when the page does not set data-network-timeout, in seconds.
+NETWORK_TIMEOUT_SECONDS = 30
+
+
+def reconnect_delay(attempt, fraction):
+    """Seconds to wait before reconnect attempt ``attempt`` (0, 1, ...); ``fraction`` in [0, 1)."""
+    base = min(RECONNECT_CAP_SECONDS, RECONNECT_FIRST_SECONDS * (2 ** min(attempt, 10)))
+    return base * (0.5 + fraction / 2)
+
+
+def _kind(text):
+    """The type of one of our own queued messages."""
+    return json.loads(text)["type"]
+
+
 def in_session(state):
     """True while a session is being started or is active: the states links are watched in."""
     return state == States.STARTING or state.startswith("ACTIVE:")
@@ -47,8 +82,13 @@ class VisitorSession:
 
     mode = "ICB"
 
-    def __init__(self, site_code="default"):
+    def __init__(self, site_code="default", network_timeout=NETWORK_TIMEOUT_SECONDS):
         self.site_code = site_code
+        self.network_timeout = network_timeout
+        self.token = None  # The server's resume token for this session, kept by the tab.
+        self.reconnecting = False  # The connection dropped; the session waits to be resumed.
+        self.resuming = False  # Booted with a token: waiting for the server to restore it.
+        self.url = None
         self.state = States.INIT
         self.access_code = None
         self.sid = None
@@ -61,9 +101,17 @@ class VisitorSession:
 
     # -- calls in --------------------------------------------------------------------------
 
-    def boot(self):
-        """The runtime is up: ``INIT`` becomes ``READY``."""
-        if self.state == States.INIT:
+    def boot(self, token=None, url=None):
+        """The runtime is up: ``INIT`` becomes ``READY``, or, given the token of this tab's
+        session, stays ``INIT`` while ``resume`` asks the server to restore it."""
+        if self.state != States.INIT or self.resuming:
+            return
+        self.url = url
+        if token:
+            # The adapter connects now; ``connected()`` sends the resume.
+            self.token = token
+            self.resuming = True
+        else:
             self._set_state(States.READY)
 
     def start(self, sid=None, url=None):
@@ -82,9 +130,10 @@ class VisitorSession:
         self.ended_reason = None
         self.ending_reason = None
         self.error = None
+        self.url = url
         self._fire("SessionStarting", SID=sid, siteCode=self.site_code)
         self._set_state(States.STARTING)
-        self._send("start", siteCode=self.site_code, SID=sid, url=url)
+        self._send("start", siteCode=self.site_code, SID=sid, url=url, networkTimeout=self.network_timeout)
         return True, ""
 
     def stop(self, reason=None):
@@ -114,6 +163,7 @@ class VisitorSession:
 
     def page(self, url, title=None):
         """The visitor's page is ``url``: tell the agents (no event fires)."""
+        self.url = url
         if in_session(self.state):
             self._send("page", url=url, title=title)
 
@@ -124,12 +174,17 @@ class VisitorSession:
         """
         message = protocol.decode(text, protocol.SERVER_TO_VISITOR)
         kind = message["type"]
+        if kind == "pong":
+            return message
         if kind == "started":
             if self.state != States.STARTING:
                 return message
+            self.token = message["token"]
             self.access_code = message["accessCode"]
             self._set_state(States.ACTIVE_WAIT)
             self._fire("SessionStarted", accessCode=self.access_code, SID=self.sid, mode=self.mode, siteCode=self.site_code)
+        elif kind == "resumed":
+            self._resumed(message)
         elif kind == "agent_joined":
             agent = (message["id"], message["name"])
             if not in_session(self.state) or agent[0] in [known for known, _ in self.agents]:
@@ -151,24 +206,107 @@ class VisitorSession:
                 return message
             self._end(message["reason"], States.READY)
         elif kind == "error":
-            # A refused start leaves no session behind; other errors change nothing.
+            # A refused start leaves no session behind; a refused resume means the session is
+            # gone (ended while we were away, or open in another tab); other errors change
+            # nothing.
             if self.state == States.STARTING:
                 self.error = message["message"]
                 self._set_state(States.ERROR)
+            elif self.resuming or (self.reconnecting and message["code"] in ("no_session", "in_use")):
+                self._session_gone()
         return message
 
+    def connected(self):
+        """A connection opened: a session waiting to be resumed asks for it first."""
+        if self.reconnecting or self.resuming:
+            outbox, self.outbox = self.outbox, []
+            self._send_resume()
+            self.outbox.extend(outbox)
+
     def connection_lost(self):
-        """The connection closed (or never opened) before the session ended normally."""
+        """The connection closed (or never opened) before the session ended normally.
+
+        Return True when the adapter should reconnect (and call ``give_up`` if that takes
+        longer than the network timeout).
+        """
         if self.state == States.STARTING:
             self.error = "Could not reach the co-browse service. Please try again."
             self._set_state(States.ERROR)
         elif self.state == States.DISCONNECTING:
             # We were ending the session anyway: it is over, for the reason we asked.
             self._end(self.ending_reason or Reasons.USER_INITIATED, States.READY)
-        elif in_session(self.state):
+        elif in_session(self.state) or self.resuming:
+            # Messages queued for the lost connection are stale: resume starts afresh.
+            self.outbox = [text for text in self.outbox if _kind(text) not in ("resume", "ping")]
+            self.reconnecting = True
+            return True
+        return False
+
+    def give_up(self):
+        """The connection could not be recovered within the network timeout."""
+        if self.resuming:
+            self._session_gone()
+        elif self.reconnecting and in_session(self.state):
+            self.reconnecting = False
+            self.token = None
             self._end(Reasons.NETWORK_TIMEOUT, States.ERROR)
 
+    def ping(self):
+        """Queue a heartbeat; the adapter calls this on its own schedule."""
+        if self.token and not self.reconnecting:
+            self._send("ping")
+
     # -- helpers ---------------------------------------------------------------------------
+
+    def _send_resume(self):
+        self._send("resume", token=self.token, url=self.url, networkTimeout=self.network_timeout)
+
+    def _resumed(self, message):
+        if not (self.resuming or self.reconnecting):
+            return
+        self.token = message["token"]
+        agents = []
+        for agent in message["agents"]:
+            if isinstance(agent, dict) and isinstance(agent.get("id"), str) and isinstance(agent.get("name"), str):
+                agents.append((agent["id"], agent["name"]))
+        if self.state == States.DISCONNECTING:
+            # Resumed only to be stopped: the queued stop follows, agents no longer matter.
+            self.reconnecting = False
+            return
+        if self.resuming:
+            # A new page: the session is restored as it is, without replaying its history.
+            self.resuming = self.reconnecting = False
+            self.access_code = message["accessCode"]
+            self.sid = message.get("SID")
+            self.agents = agents
+            self._set_state(States.ACTIVE_ACTIVE if agents else States.ACTIVE_WAIT)
+            return
+        # The same page after a blip: tell listeners only about agents who came or went.
+        self.reconnecting = False
+        known = [agent_id for agent_id, _ in self.agents]
+        now = [agent_id for agent_id, _ in agents]
+        for agent in [agent for agent in self.agents if agent[0] not in now]:
+            self.agents.remove(agent)
+            if not self.agents and self.state == States.ACTIVE_ACTIVE:
+                self._set_state(States.ACTIVE_WAIT)
+            self._fire("AgentDisconnected", id=agent[0], name=agent[1], **self._ids())
+        for agent in [agent for agent in agents if agent[0] not in known]:
+            self.agents.append(agent)
+            self._set_state(States.ACTIVE_ACTIVE)
+            self._fire("AgentConnected", id=agent[0], name=agent[1], **self._ids())
+
+    def _session_gone(self):
+        """The session cannot be resumed: it ended while this page was away, or is elsewhere."""
+        self.token = None
+        self.outbox = []
+        if self.resuming:
+            self.resuming = self.reconnecting = False
+            self._set_state(States.READY)
+        elif self.state == States.DISCONNECTING:
+            self._end(self.ending_reason or Reasons.USER_INITIATED, States.READY)
+        elif in_session(self.state):
+            self.reconnecting = False
+            self._end(Reasons.NETWORK_TIMEOUT, States.ERROR)
 
     def _ids(self):
         return {"accessCode": self.access_code, "SID": self.sid, "siteCode": self.site_code}
@@ -176,6 +314,9 @@ class VisitorSession:
     def _end(self, reason, next_state):
         ids = self._ids()
         count = len(self.agents)
+        self.token = None
+        self.reconnecting = False
+        self.outbox = []  # Whatever was queued belonged to this session.
         self.ended_reason = reason
         self.access_code = None
         self.sid = None

@@ -5,6 +5,7 @@ Public names:
 - ``view(session, popups)``: a dict describing the widget for the session's current state.
 - ``ended_text(reason)``: the sentence that tells the visitor why a session ended.
 - ``LEAVE_PROMPT``: the question asked before a link takes the visitor off the site.
+- ``RECONNECTING``: the notice shown while a lost connection is being recovered.
 
 The browser adapter renders this dict; keeping the wording and the choices here lets them be
 tested without a browser.
@@ -13,6 +14,8 @@ tested without a browser.
 from cobrowse.session import States, in_session
 
 LEAVE_PROMPT = "This link will take you outside of the co-browsing session"
+
+RECONNECTING = "Connection lost: reconnecting…"
 
 _ENDED = {
     "USER_INITIATED": "You ended the co-browse session.",
@@ -45,6 +48,8 @@ def view(session, ended_popup=True):
             notice = "Could not start co-browse. Please try again."
     elif state == States.READY and session.ended_reason and ended_popup:
         notice = ended_text(session.ended_reason)
+    elif in_session(state) and session.reconnecting:
+        notice = RECONNECTING
     if state == States.STARTING:
         mode = "starting"
     elif in_session(state):

@@ -30,6 +30,7 @@
     server: server,
     runtime: runtime,
     domains: attr("data-domains", ""),
+    networkTimeout: attr("data-network-timeout", ""),
     ui: attr("data-ui", "default") === "none" ? "none" : "default",
   };
 
@@ -138,8 +139,10 @@
       });
       pending = [];
       command("boot");
-      resolveReady(window.Cobrowse);
     },
+    // Internal: Python calls this once the state has left INIT (READY, or a session resumed
+    // after a page load).
+    _settle: function () { resolveReady(window.Cobrowse); },
   };
 
   // Start PyScript with our config. The [files] of pyscript.toml name the Python modules;

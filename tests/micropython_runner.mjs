@@ -23,11 +23,13 @@ from cobrowse import Events, EVENT_NAMES, protocol
 from cobrowse.events import PROPERTIES, Signal, payload, payload_json
 from cobrowse.links import classify, replaces_page, site_hosts
 from cobrowse.protocol import ProtocolError
-from cobrowse.session import States, VisitorSession
-from cobrowse.widget import view
+from cobrowse.session import States, VisitorSession, reconnect_delay
+from cobrowse.widget import RECONNECTING, view
 
 SITE = "ACME-1"
 CODE = "004213"
+TOKEN = "t" * 32
+NEW_TOKEN = "n" * 32
 SEED = [
     ("SessionStarting", ("SID", "siteCode")),
     ("SessionStarted", ("accessCode", "SID", "mode", "siteCode")),
@@ -99,7 +101,9 @@ def check_full_session():
     session = VisitorSession(SITE)
     session.boot()
     expect(session.start(url="https://shop.example/"), (True, ""), "start")
-    session.receive(protocol.encode("started", accessCode=CODE))
+    sent = [protocol.decode(text, protocol.VISITOR_TO_SERVER) for text in session.outbox]
+    expect(sent, [{"type": "start", "siteCode": SITE, "url": "https://shop.example/", "networkTimeout": 30}], "outbox")
+    session.receive(protocol.encode("started", accessCode=CODE, token=TOKEN))
     session.receive(protocol.encode("agent_joined", id="a1", name="Alice"))
     session.receive(protocol.encode("agent_left", id="a1", name="Alice"))
     session.receive(protocol.encode("ended", reason="AGENT_INITIATED"))
@@ -130,9 +134,9 @@ def check_full_session():
     expect([name for name, _ in events], [name for name, _ in expected], "event names")
     for index in range(len(expected)):
         expect(events[index], expected[index], "event %d" % index)
-    sent = [protocol.decode(text, protocol.VISITOR_TO_SERVER) for text in session.outbox]
-    expect(sent, [{"type": "start", "siteCode": SITE, "url": "https://shop.example/"}], "outbox")
-    expect((session.state, session.access_code, session.agents), ("READY", None, []), "final state")
+    # The session is over: nothing of it is left to send.
+    expect(session.outbox, [], "outbox emptied")
+    expect((session.state, session.access_code, session.agents, session.token), ("READY", None, [], None), "final state")
     expect(view(session)["notice"], "The agent ended the co-browse session.", "widget notice")
 
 
@@ -141,7 +145,7 @@ def check_session_edges():
     expect(session.start()[0], False, "start before boot")
     session.boot()
     session.start(sid="chat-42")
-    session.receive(protocol.encode("started", accessCode=CODE, SID="chat-42"))
+    session.receive(protocol.encode("started", accessCode=CODE, SID="chat-42", token=TOKEN))
     expect(view(session), {"mode": "active", "code": CODE, "agents": [], "notice": None}, "active view")
     take(session)
     # A malformed message raises ProtocolError and changes nothing.
@@ -155,24 +159,94 @@ def check_session_edges():
             raise AssertionError("a malformed message was accepted")
     expect((session.state, session.access_code, len(session.outbox), session.events), before + ([],), "after malformed")
     # An ignored message is still returned, decoded.
-    expect(session.receive(protocol.encode("started", accessCode="999999"))["type"], "started", "ignored started")
+    expect(session.receive(protocol.encode("started", accessCode="999999", token=NEW_TOKEN))["type"], "started", "ignored started")
     expect(session.stop("CHAT_CLOSED"), (True, ""), "stop")
     session.connection_lost()
     events = take(session)
     expect(events[-1], ("SessionEnded", {"reason": "CHAT_CLOSED", "accessCode": CODE, "SID": "chat-42", "siteCode": SITE, "agentCount": 0}), "ended")
     expect(session.stop(), (False, "There is no co-browse session to stop (state READY)"), "stop when ready")
-    # A session lost in progress ends as NETWORK_TIMEOUT.
+    # A session whose connection cannot be recovered ends as NETWORK_TIMEOUT.
     session.start()
-    session.receive(protocol.encode("started", accessCode=CODE))
+    session.receive(protocol.encode("started", accessCode=CODE, token=TOKEN))
     take(session)
-    session.connection_lost()
+    expect(session.connection_lost(), True, "reconnect")
+    session.give_up()
     expect((session.state, take(session)[-1][1]["reason"]), ("ERROR", "NETWORK_TIMEOUT"), "lost")
     # Leaving the site by a very long link still sends a valid message.
     session.start()
-    session.receive(protocol.encode("started", accessCode=CODE))
+    session.receive(protocol.encode("started", accessCode=CODE, token=TOKEN))
     session.outbox = []
     expect(session.leave_site("https://elsewhere.example/?" + "q" * 3000), True, "leave_site")
     expect(len(protocol.decode(session.outbox[0], protocol.VISITOR_TO_SERVER)["url"]), 2048, "cut url")
+
+
+def check_resume():
+    def sent(session):
+        outbox, session.outbox = session.outbox, []
+        return [protocol.decode(text, protocol.VISITOR_TO_SERVER) for text in outbox]
+
+    def resumed(agents, token):
+        return protocol.encode("resumed", accessCode=CODE, SID="chat-42", token=token,
+                               agents=[{"id": agent_id, "name": name} for agent_id, name in agents])
+
+    expect([reconnect_delay(attempt, 0.0) for attempt in (0, 1, 5, 50)], [0.125, 0.25, 2.5, 2.5], "reconnect_delay")
+    # A blip: the connection drops and comes back, and listeners hear nothing of it.
+    session = VisitorSession(SITE, 45)
+    session.boot()
+    session.start(sid="chat-42", url="https://shop.example/")
+    session.receive(protocol.encode("started", accessCode=CODE, SID="chat-42", token=TOKEN))
+    session.receive(protocol.encode("agent_joined", id="a1", name="Alice"))
+    take(session)
+    sent(session)
+    session.ping()
+    expect(session.connection_lost(), True, "connection_lost reconnects")
+    expect((session.state, session.reconnecting, session.events, session.outbox), ("ACTIVE:ACTIVE", True, [], []), "blip")
+    expect(view(session)["notice"], RECONNECTING, "reconnecting notice")
+    session.page("https://shop.example/p")
+    session.connected()
+    resume = {"type": "resume", "token": TOKEN, "url": "https://shop.example/p", "networkTimeout": 45}
+    expect(sent(session), [resume, {"type": "page", "url": "https://shop.example/p"}], "resume first")
+    session.receive(resumed([("a1", "Alice")], NEW_TOKEN))
+    expect((session.events, session.reconnecting, session.token), ([], False, NEW_TOKEN), "after the blip")
+    # A second blip, meanwhile Alice left and Bob joined: each fires once.
+    session.connection_lost()
+    session.connected()
+    sent(session)
+    session.receive(resumed([("b2", "Bob")], TOKEN))
+    ids = {"accessCode": CODE, "SID": "chat-42", "siteCode": SITE}
+
+    def changed(previous, state):
+        data = {"state": state, "previousState": previous}
+        data.update(ids)
+        return ("StateChanged", data)
+
+    def agent(event, agent_id, name):
+        data = {"name": name, "id": agent_id}
+        data.update(ids)
+        return (event, data)
+
+    expect(take(session), [
+        changed("ACTIVE:ACTIVE", "ACTIVE:WAIT"),
+        agent("AgentDisconnected", "a1", "Alice"),
+        changed("ACTIVE:WAIT", "ACTIVE:ACTIVE"),
+        agent("AgentConnected", "b2", "Bob"),
+    ], "reconciled agents")
+    # A page load: the next page of the tab boots with the token and restores the session.
+    page = VisitorSession(SITE, 45)
+    page.boot(session.token, "https://shop.example/next")
+    page.connected()
+    expect((page.state, page.resuming, page.events), ("INIT", True, []), "booted with a token")
+    resume = {"type": "resume", "token": TOKEN, "url": "https://shop.example/next", "networkTimeout": 45}
+    expect(sent(page), [resume], "resume on boot")
+    page.receive(resumed([("b2", "Bob")], NEW_TOKEN))
+    expect(take(page), [changed("INIT", "ACTIVE:ACTIVE")], "restored with one StateChanged")
+    expect((page.access_code, page.sid, page.agents, page.token, page.resuming), (CODE, "chat-42", [("b2", "Bob")], NEW_TOKEN, False), "restored")
+    expect(view(page), {"mode": "active", "code": CODE, "agents": ["Bob"], "notice": None}, "restored view")
+    # A page whose session is gone is simply ready.
+    gone = VisitorSession(SITE)
+    gone.boot(TOKEN, "https://shop.example/")
+    gone.receive(protocol.encode("error", code="no_session", message="No such session"))
+    expect((gone.state, gone.token, [event[1]["state"] for event in take(gone)]), ("READY", None, ["READY"]), "gone")
 
 
 def check_listener_isolation():
@@ -212,19 +286,25 @@ def check_listener_isolation():
 
 def check_protocol_errors():
     kinds = {
-        "start": {"siteCode": SITE, "SID": "chat-1", "url": "https://shop.example/"},
+        "start": {"siteCode": SITE, "SID": "chat-1", "url": "https://shop.example/", "networkTimeout": 30},
+        "resume": {"token": TOKEN, "url": "https://shop.example/", "networkTimeout": 30},
         "stop": {"reason": "USER_INITIATED"},
         "navigated_away": {"url": "https://elsewhere.example/"},
         "page": {"url": "https://shop.example/", "title": "Shop"},
-        "started": {"accessCode": CODE, "SID": "chat-1"},
+        "view": {"events": [{"kind": "scroll", "y": 120}]},
+        "ping": {},
+        "started": {"accessCode": CODE, "SID": "chat-1", "token": TOKEN},
+        "resumed": {"accessCode": CODE, "SID": "chat-1", "token": TOKEN, "agents": [{"id": "a1", "name": "Alice"}]},
         "agent_joined": {"id": "a1", "name": "Alice"},
         "agent_left": {"id": "a1", "name": "Alice"},
         "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
-        "error": {"code": "no_session", "message": "No active session with that code"},
+        "error": {"code": "busy", "message": "Try again soon", "retryAfter": 5},
+        "pong": {},
         "join": {"code": CODE, "name": "Alice"},
+        "rejoin": {"token": TOKEN},
         "leave": {},
         "end": {},
-        "joined": {"id": "a1", "name": "Alice", "session": {"agents": []}},
+        "joined": {"id": "a1", "name": "Alice", "session": {"agents": []}, "token": TOKEN},
         "session": {"session": {"agents": [{"id": "a1", "name": "Alice"}]}},
     }
     directions = (protocol.VISITOR_TO_SERVER, protocol.SERVER_TO_VISITOR, protocol.AGENT_TO_SERVER, protocol.SERVER_TO_AGENT)
@@ -248,7 +328,11 @@ def check_protocol_errors():
     refused('{"v": 1, "type": "ended"}', s2v, "bad_field")
     refused('{"v": 1, "type": "ended", "reason": 1}', s2v, "bad_field")
     refused('{"v": 1, "type": "ended", "reason": "R", "x": 1}', s2v, "bad_field")
-    refused('{"v": 1, "type": "started", "accessCode": "1234567"}', s2v, "bad_field")
+    refused('{"v": 1, "type": "started", "accessCode": "1234567", "token": "t"}', s2v, "bad_field")
+    refused('{"v": 1, "type": "started", "accessCode": "004213"}', s2v, "bad_field")
+    refused('{"v": 1, "type": "resumed", "accessCode": "004213", "token": "t", "agents": {}}', s2v, "bad_field")
+    refused('{"v": 1, "type": "error", "code": "c", "message": "m", "retryAfter": "5"}', s2v, "bad_field")
+    refused('{"v": 1, "type": "resume", "token": "t"}', s2v, "bad_type")
 
 
 def check_links():
@@ -284,6 +368,7 @@ CHECKS = [
     ("payload_json_order", check_payload_json_order),
     ("full_session", check_full_session),
     ("session_edges", check_session_edges),
+    ("resume", check_resume),
     ("listener_isolation", check_listener_isolation),
     ("protocol_errors", check_protocol_errors),
     ("links", check_links),

@@ -2,8 +2,10 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
+from conftest import Server
 from helpers import boot, heard, join, start, wait_heard, widget
 
 SEED_PROPERTIES = {
@@ -97,7 +99,16 @@ def test_full_session_with_an_agent(new_page, server, site, runtime):
     expect(agent.get_by_role("alert")).to_have_text("No active session with that code")
 
 
-def test_agents_come_and_go(new_page, server, site, runtime):
+@pytest.fixture(scope="module")
+def quick_server():
+    """A server that gives a dropped agent connection 3 s to come back."""
+    running = Server("--network-timeout", "3")
+    yield running
+    running.stop()
+
+
+def test_agents_come_and_go(new_page, quick_server, site, runtime):
+    server = quick_server
     visitor = new_page(site.page(server, runtime))
     boot(visitor)
     code = start(visitor)
@@ -113,7 +124,8 @@ def test_agents_come_and_go(new_page, server, site, runtime):
     gone = wait_heard(visitor, "AgentDisconnected")[0]
     assert (gone["name"], gone["id"]) == ("Bob", connected[1]["id"])
     assert visitor.evaluate("Cobrowse.API.Session.getState()") == "ACTIVE:ACTIVE"
-    first.close()  # Closing the console tab is leaving too.
+    # Closing the console tab drops the connection: after the network timeout the agent is gone.
+    first.close()
     wait_heard(visitor, "AgentDisconnected", 2)
     assert visitor.evaluate("Cobrowse.API.Session.getState()") == "ACTIVE:WAIT"
 

@@ -17,7 +17,7 @@ NODE = shutil.which("node")
 
 # The checks the runner must report, in its order.
 CHECKS = [
-    "runtime", "seed_events", "payload_json_order", "full_session", "session_edges",
+    "runtime", "seed_events", "payload_json_order", "full_session", "session_edges", "resume",
     "listener_isolation", "protocol_errors", "links",
 ]
 # What pyscript.toml sends to the browser, less browser.py (it needs js and pyscript).
@@ -67,6 +67,10 @@ FIRE_STARTED = (
 )
 
 
+# The token a resume hands out, which a blip must adopt.
+ADOPT_TOKEN = "        self.token = message[\"token\"]\n        agents = []\n"
+
+
 @pytest.mark.parametrize("module,old,new,failing", [
     # A ProtocolError built the CPython way breaks only on MicroPython.
     ("protocol", "super().__init__(message)", "ValueError.__init__(self, message)", ["session_edges", "protocol_errors"]),
@@ -76,7 +80,9 @@ FIRE_STARTED = (
     ("events", "for key in PROPERTIES[name])", "for key in data)", ["payload_json_order"]),
     # A failing listener stops the ones after it.
     ("events", "            except Exception as exc:", "            except KeyError as exc:", ["listener_isolation"]),
-], ids=["protocol-error-init", "event-order", "payload-order", "listener-isolation"])
+    # A resume keeps the spent token instead of the server's new one.
+    ("session", ADOPT_TOKEN, "        agents = []\n", ["resume"]),
+], ids=["protocol-error-init", "event-order", "payload-order", "listener-isolation", "resume-token"])
 def test_the_runner_fails_when_the_core_breaks(tmp_path, module, old, new, failing):
     root = copy_core(tmp_path)
     break_module(root, module, old, new)

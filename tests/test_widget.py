@@ -6,9 +6,10 @@ import pytest
 
 from cobrowse import protocol
 from cobrowse.session import Reasons, States, VisitorSession
-from cobrowse.widget import LEAVE_PROMPT, ended_text, view
+from cobrowse.widget import LEAVE_PROMPT, RECONNECTING, ended_text, view
 
 CODE = "004213"
+TOKEN = "t" * 32
 
 
 def session_in(state, agents=()):
@@ -22,7 +23,7 @@ def session_in(state, agents=()):
     session.start()
     if state == States.STARTING:
         return session
-    session.receive(protocol.encode("started", accessCode=CODE))
+    session.receive(protocol.encode("started", accessCode=CODE, token=TOKEN))
     for agent_id, name in agents:
         session.receive(protocol.encode("agent_joined", id=agent_id, name=name))
     if state == States.DISCONNECTING:
@@ -109,6 +110,7 @@ def test_error_after_a_lost_connection_while_starting():
 def test_error_after_a_session_was_lost_says_the_connection_was_lost():
     session = session_in(States.ACTIVE_WAIT)
     session.connection_lost()
+    session.give_up()
     assert (session.state, session.error, session.ended_reason) == ("ERROR", None, "NETWORK_TIMEOUT")
     # The session had started: "could not start" would be wrong here.
     notice = "The co-browse session ended because the connection was lost."
@@ -140,3 +142,82 @@ def test_the_view_is_json_ready(state):
 
 def test_the_leave_prompt():
     assert LEAVE_PROMPT == "This link will take you outside of the co-browsing session"
+
+
+# -- reconnecting -----------------------------------------------------------------------------
+
+
+def resumed(agents):
+    return protocol.encode("resumed", accessCode=CODE, token="n" * 32, agents=[{"id": i, "name": n} for i, n in agents])
+
+
+def test_the_reconnecting_notice():
+    assert RECONNECTING == "Connection lost: reconnecting…"
+
+
+@pytest.mark.parametrize("state,agents", [(States.ACTIVE_WAIT, []), (States.ACTIVE_ACTIVE, [("a1", "Alice"), ("b2", "Bob")])])
+def test_a_session_reconnecting_stays_active_with_the_reconnecting_notice(state, agents):
+    session = session_in(state, agents=agents)
+    session.connection_lost()
+    assert (session.state, session.reconnecting) == (state, True)
+    expected = {"mode": "active", "code": CODE, "agents": [name for _, name in agents], "notice": RECONNECTING}
+    assert view(session) == expected
+    # The notice is about the connection, not an ended session: it shows without popups too.
+    assert view(session, False) == expected
+    session.connected()
+    assert view(session)["notice"] == RECONNECTING
+    session.receive(resumed(agents))
+    assert view(session) == {"mode": "active", "code": CODE, "agents": [name for _, name in agents], "notice": None}
+
+
+def test_giving_up_replaces_the_reconnecting_notice_with_the_ended_one():
+    session = session_in(States.ACTIVE_ACTIVE, agents=[("a1", "Alice")])
+    session.connection_lost()
+    session.give_up()
+    notice = "The co-browse session ended because the connection was lost."
+    assert view(session) == {"mode": "idle", "code": None, "agents": [], "notice": notice}
+
+
+def test_a_refused_resume_after_a_blip_says_the_connection_was_lost():
+    session = session_in(States.ACTIVE_ACTIVE, agents=[("a1", "Alice")])
+    session.connection_lost()
+    session.connected()
+    session.receive(protocol.encode("error", code="no_session", message="No such session."))
+    notice = "The co-browse session ended because the connection was lost."
+    assert view(session) == {"mode": "idle", "code": None, "agents": [], "notice": notice}
+
+
+def test_stopping_while_reconnecting_is_ending_without_the_notice():
+    session = session_in(States.ACTIVE_ACTIVE, agents=[("a1", "Alice")])
+    session.connection_lost()
+    session.stop()
+    assert session.state == "DISCONNECTING"
+    assert view(session) == {"mode": "ending", "code": None, "agents": [], "notice": None}
+
+
+def test_a_page_resuming_its_session_is_idle_until_the_server_answers():
+    session = VisitorSession("ACME-1")
+    session.boot(token=TOKEN, url="https://shop.example/")
+    assert view(session) == IDLE
+    # Its first connection may fail too; there is no session on this page to say so about yet.
+    session.connection_lost()
+    assert (session.state, session.reconnecting) == ("INIT", True)
+    assert view(session) == IDLE
+    session.connected()
+    session.receive(resumed([("a1", "Alice")]))
+    assert view(session) == {"mode": "active", "code": CODE, "agents": ["Alice"], "notice": None}
+
+
+def test_a_page_whose_session_is_gone_is_idle_without_a_notice():
+    session = VisitorSession("ACME-1")
+    session.boot(token=TOKEN, url="https://shop.example/")
+    session.receive(protocol.encode("error", code="no_session", message="No such session."))
+    assert session.state == "READY"
+    assert view(session) == IDLE
+
+
+def test_the_reconnecting_view_is_json_ready():
+    session = session_in(States.ACTIVE_ACTIVE, agents=[("a1", "Alice")])
+    session.connection_lost()
+    data = view(session)
+    assert json.loads(json.dumps(data)) == data

@@ -10,7 +10,13 @@
 
 const VERSION = 1;
 const NAME_KEY = "cobrowse.agentName";
+const TOKEN_KEY = "cobrowse.agentToken";
 const LOST_TEXT = "Connection to the server was lost.";
+const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
+// Heartbeat and reconnect timing: as the widget's (cobrowse/session.py, cobrowse/browser.py).
+const HEARTBEAT_MS = 5000;
+const SILENCE_MS = 2 * HEARTBEAT_MS + 1000;
+const NETWORK_TIMEOUT_MS = 30000;
 
 const form = document.getElementById("join-form");
 const codeInput = document.getElementById("code");
@@ -31,6 +37,12 @@ const endButton = document.getElementById("end");
 let socket = null;
 // This agent's id in the session, known once the server has answered "joined".
 let myId = null;
+// The secret that lets this agent rejoin after a lost connection or a reload of this tab.
+let myToken = null;
+// While reconnecting: when the connection was lost, and how many attempts were made.
+let lostAt = null;
+let attempt = 0;
+let lastHeard = 0;
 
 function say(box, text) {
   box.textContent = text;
@@ -61,10 +73,8 @@ function endedText(reason, url) {
       return "The visitor ended the session.";
     case "NAVIGATED_AWAY":
       return url ? "The visitor left to " + url : "The visitor left the site.";
-    case "VISITOR_DISCONNECTED":
-      return "The visitor closed the page.";
     case "USER_TIMEOUT":
-      return "The session timed out because the visitor was inactive.";
+      return "The session ended because no agent joined in time.";
     case "NETWORK_TIMEOUT":
       return "The session ended because the visitor's connection timed out.";
     default:
@@ -89,7 +99,23 @@ function dropSocket() {
   const ws = socket;
   socket = null;
   myId = null;
+  keepToken(null);
+  lostAt = null;
   return ws;
+}
+
+// The token is kept per tab (sessionStorage), so a reload of the console rejoins.
+function keepToken(token) {
+  myToken = token;
+  try {
+    if (token) {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } else {
+      sessionStorage.removeItem(TOKEN_KEY);
+    }
+  } catch (error) {
+    // Without storage a reload needs a new Join; reconnects still work.
+  }
 }
 
 function showForm() {
@@ -138,8 +164,14 @@ function handle(ws, message) {
   switch (message.type) {
     case "joined":
       myId = message.id;
+      keepToken(message.token || null);
+      lostAt = null;
+      attempt = 0;
       say(alertBox, "");
+      say(statusBox, "");
       showSession(message.session || {});
+      break;
+    case "pong":
       break;
     case "session":
       if (myId !== null) {
@@ -155,9 +187,12 @@ function handle(ws, message) {
       break;
     case "error":
       say(alertBox, String(message.message));
-      // An error before "joined" means this join failed: close its socket, the next try opens
-      // a fresh one. An error during a session leaves the session as it is.
+      // An error before "joined" means this join (or rejoin) failed: close its socket, the
+      // next try opens a fresh one. An error during a session leaves the session as it is.
       if (myId === null) {
+        if (lostAt !== null) {
+          say(statusBox, "The session is over.");
+        }
         dropSocket();
         ws.close();
         showForm();
@@ -166,17 +201,20 @@ function handle(ws, message) {
   }
 }
 
-function connect(code, name) {
+// Open a socket whose first message is `first`: a join, or a rejoin with the token.
+function connect(first) {
   const ws = new WebSocket(socketUrl());
   socket = ws;
   myId = null;
   ws.addEventListener("open", () => {
-    send(ws, "join", { code: code, name: name });
+    lastHeard = Date.now();
+    send(ws, first.type, first.fields);
   });
   ws.addEventListener("message", (event) => {
     if (ws !== socket) {
       return;
     }
+    lastHeard = Date.now();
     let message;
     try {
       message = JSON.parse(event.data);
@@ -189,14 +227,49 @@ function connect(code, name) {
   });
   // A failed connection fires "error" and then "close", so "close" alone covers both.
   ws.addEventListener("close", () => {
-    if (ws !== socket) {
-      return;
+    if (ws === socket) {
+      lost();
     }
+  });
+}
+
+// The connection dropped: rejoin with the token for up to the network timeout, with the same
+// jittered, capped backoff as the widget; the session goes on meanwhile.
+function lost() {
+  const token = myToken;
+  socket = null;
+  myId = null;
+  if (lostAt === null) {
+    lostAt = Date.now();
+  }
+  if (!token || Date.now() - lostAt >= NETWORK_TIMEOUT_MS) {
     dropSocket();
     say(alertBox, LOST_TEXT);
     showForm();
-  });
+    return;
+  }
+  say(statusBox, RECONNECTING_TEXT);
+  const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
+  attempt += 1;
+  setTimeout(() => {
+    if (socket === null && myToken === token) {
+      connect({ type: "rejoin", fields: { token: token } });
+    }
+  }, delay);
 }
+
+setInterval(() => {
+  const ws = socket;
+  if (!ws || ws.readyState !== WebSocket.OPEN || myId === null) {
+    return;
+  }
+  if (Date.now() - lastHeard > SILENCE_MS) {
+    ws.close();
+    lost();
+  } else {
+    send(ws, "ping");
+  }
+}, HEARTBEAT_MS);
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -218,7 +291,7 @@ form.addEventListener("submit", (event) => {
     previous.close();
   }
   joinButton.disabled = true;
-  connect(code, name);
+  connect({ type: "join", fields: { code: code, name: name } });
 });
 
 leaveButton.addEventListener("click", () => {
@@ -237,3 +310,15 @@ endButton.addEventListener("click", () => {
 
 nameInput.value = loadName();
 (nameInput.value ? codeInput : nameInput).focus();
+
+// A reload of this tab during a session rejoins it as the same agent.
+try {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) {
+    myToken = token;
+    lostAt = Date.now();
+    connect({ type: "rejoin", fields: { token: token } });
+  }
+} catch (error) {
+  // No storage: nothing to rejoin.
+}
