@@ -1,8 +1,53 @@
-"""Command line: ``python -m cobrowse serve [--host H] [--port P] [--agent-key K]``."""
+"""Command line: ``python -m cobrowse serve [--host H] [--port P] [--agent-key K] [options]``.
+
+Public names:
+
+- ``main(argv=None)``: parse the command line and run the server.
+- ``origin(text)``: an ``--allowed-origin`` value, checked and normalized (argparse type).
+- ``is_loopback(host)``: whether a bind address only reaches this machine.
+- ``seconds(text)``: a positive number of seconds (argparse type).
+"""
 
 import argparse
+import ipaddress
 import secrets
 import sys
+from urllib.parse import urlsplit
+
+
+def seconds(text):
+    """A positive number of seconds (fractions allowed), for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("%r is not a positive number of seconds" % text)
+    return value
+
+
+def origin(text):
+    """An origin as browsers send it, ``scheme://host[:port]``, normalized; else an error."""
+    from cobrowse.server import normalize_origin
+
+    try:
+        parts = urlsplit(text.strip())
+        parts.port
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not an origin like https://shop.example" % text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise argparse.ArgumentTypeError("%r is not an origin like https://shop.example" % text)
+    return normalize_origin(text)
+
+
+def is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def main(argv=None):
@@ -12,7 +57,16 @@ def main(argv=None):
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--agent-key", help="the key agents need; a random one when absent")
-    serve.add_argument("--agent-wait-timeout", type=float, default=300.0, help="seconds a session may wait for its first agent")
+    serve.add_argument("--agent-wait-timeout", type=seconds, default=300.0, metavar="SECONDS",
+                       help="end a session that has had no agent for this long as USER_TIMEOUT (default 300)")
+    serve.add_argument("--network-timeout", type=seconds, default=30.0, metavar="SECONDS",
+                       help="how long a dropped agent, or a visitor whose page set no data-network-timeout, "
+                            "may take to reconnect (default 30)")
+    serve.add_argument("--idle-timeout", type=seconds, default=20.0, metavar="SECONDS",
+                       help="close a connection silent for this long (default 20; clients ping every 5 s)")
+    serve.add_argument("--allowed-origin", type=origin, action="append", default=[], metavar="ORIGIN",
+                       help="a site (https://shop.example) whose pages may use this server; repeatable. "
+                            "Without any, every site may start visitor sessions")
     args = parser.parse_args(argv)
 
     import uvicorn
@@ -20,11 +74,15 @@ def main(argv=None):
     from cobrowse.server import create_app
 
     key = args.agent_key or secrets.token_urlsafe(18)
-    app = create_app(key)
+    app = create_app(key, agent_wait_timeout=args.agent_wait_timeout, network_timeout=args.network_timeout,
+                     idle_timeout=args.idle_timeout, allowed_origins=args.allowed_origin)
+    if not args.allowed_origin and not is_loopback(args.host):
+        print("cobrowse: warning: no --allowed-origin given, so a page of any site may start co-browse "
+              "sessions on this server; list your sites with --allowed-origin", flush=True)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print("cobrowse: demo site   http://%s:%d/" % (shown, args.port), flush=True)
     print("cobrowse: agent console http://%s:%d/agent?key=%s" % (shown, args.port, key), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20, ws_per_message_deflate=False)
     return 0
 
 

@@ -6,12 +6,20 @@ Public names:
   can implement it without changing its callers.
 - ``MemoryStore``: the default store, for one server process.
 - ``new_access_code(taken)``: a random 6-digit code not in ``taken``.
+- ``CodesExhausted``: raised when (almost) every code is live or retired.
+- ``new_token()``: a fresh secret (a resume token, an agent's token, an agent id).
+- ``JoinLimiter``: the interface that counts failed joins per client.
+- ``MemoryJoinLimiter``: the default limiter, in this process's memory.
+- ``RETIRED_CODE_SECONDS``, ``TOKEN_BYTES``, ``JOIN_ATTEMPTS``, ``JOIN_WINDOW_SECONDS``.
 
 A session is a plain dict (JSON-ready, so another store can serialize it):
-``{"accessCode", "SID", "siteCode", "url", "title", "agents": [{"id", "name"}], "created"}``.
+``{"accessCode", "SID", "siteCode", "url", "title", "agents": [{"id", "name", "token"}],
+"created", "token", "networkTimeout"}``. ``token`` is the visitor's resume token and each
+agent's ``token`` is that agent's rejoin secret: neither is ever shown to anybody but its owner.
 Connections are not state: they belong to the process holding them (``server.Hub``).
 """
 
+import math
 import secrets
 import time
 
@@ -19,22 +27,49 @@ import time
 # that just ended gets "no active session" rather than somebody else's session.
 RETIRED_CODE_SECONDS = 3600
 
+# Secrets are 24 random bytes (192 bits), 32 characters of URL-safe base64.
+TOKEN_BYTES = 24
+
+# More than this many failed joins from one client within the window are refused.
+JOIN_ATTEMPTS = 5
+JOIN_WINDOW_SECONDS = 60
+
+
+class CodesExhausted(RuntimeError):
+    """Nine codes in ten are live or retired: drawing a free one would take too long."""
+
 
 def new_access_code(taken):
     """Return a uniformly random 6-digit code (leading zeros kept) that is not in ``taken``."""
     if len(taken) >= 900_000:
-        raise RuntimeError("access codes are exhausted")
+        raise CodesExhausted("access codes are exhausted")
     while True:
         code = "%06d" % secrets.randbelow(1_000_000)
         if code not in taken:
             return code
 
 
+def new_token():
+    """Return a fresh unguessable secret: ``TOKEN_BYTES`` bytes from ``secrets``, URL-safe."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
 class SessionStore:
     """The interface every session store offers."""
 
-    async def create(self, site_code, sid=None, url=None):
-        """Create a session with a fresh access code and return it."""
+    async def create(self, site_code, sid=None, url=None, network_timeout=None):
+        """Create a session with a fresh access code and resume token and return it."""
+        raise NotImplementedError
+
+    async def by_token(self, token):
+        """The live session whose current resume token is ``token``, or None."""
+        raise NotImplementedError
+
+    async def new_token(self, code):
+        """Give a live session a fresh resume token (the old one stops working) and return it.
+
+        Return None if the session has ended.
+        """
         raise NotImplementedError
 
     async def get(self, code):
@@ -50,7 +85,15 @@ class SessionStore:
         raise NotImplementedError
 
     async def add_agent(self, code, agent):
-        """Add ``{"id", "name"}`` to a live session's agents; return the session or None."""
+        """Add ``{"id", "name", "token"}`` to a live session's agents; return the session or None."""
+        raise NotImplementedError
+
+    async def agent_by_token(self, token):
+        """``(session, agent)`` for the agent whose current token is ``token``, or None."""
+        raise NotImplementedError
+
+    async def new_agent_token(self, code, agent_id):
+        """Give an agent a fresh token (the old one stops working) and return it, or None."""
         raise NotImplementedError
 
     async def remove_agent(self, code, agent_id):
@@ -68,17 +111,44 @@ class MemoryStore(SessionStore):
     def __init__(self):
         self._sessions = {}
         self._by_sid = {}
+        self._by_token = {}  # visitor resume token -> code
+        self._by_agent_token = {}  # agent token -> (code, agent id)
         self._retired = {}  # code -> time it may be reused
+        self._next_sweep = 0.0
 
-    async def create(self, site_code, sid=None, url=None):
+    def _taken(self):
+        # Retired codes are swept at most once a minute, not on every create.
         now = time.monotonic()
-        self._retired = {code: until for code, until in self._retired.items() if until > now}
-        code = new_access_code(self._sessions.keys() | self._retired.keys())
-        session = {"accessCode": code, "SID": sid, "siteCode": site_code, "url": url, "title": None, "agents": [], "created": time.time()}
+        if now >= self._next_sweep:
+            self._retired = {code: until for code, until in self._retired.items() if until > now}
+            self._next_sweep = now + 60
+        return _Taken(self._sessions, self._retired, now)
+
+    async def create(self, site_code, sid=None, url=None, network_timeout=None):
+        code = new_access_code(self._taken())
+        token = new_token()
+        session = {
+            "accessCode": code, "SID": sid, "siteCode": site_code, "url": url, "title": None, "agents": [],
+            "created": time.time(), "token": token, "networkTimeout": network_timeout,
+        }
         self._sessions[code] = session
+        self._by_token[token] = code
         if sid:
             self._by_sid[sid] = code
         return session
+
+    async def by_token(self, token):
+        code = self._by_token.get(token)
+        return self._sessions.get(code) if code else None
+
+    async def new_token(self, code):
+        session = self._sessions.get(code)
+        if session is None:
+            return None
+        self._by_token.pop(session["token"], None)
+        session["token"] = token = new_token()
+        self._by_token[token] = code
+        return token
 
     async def get(self, code):
         return self._sessions.get(code)
@@ -97,17 +167,34 @@ class MemoryStore(SessionStore):
         session = self._sessions.get(code)
         if session is not None:
             session["agents"].append(agent)
+            if agent.get("token"):
+                self._by_agent_token[agent["token"]] = (code, agent["id"])
         return session
 
-    async def remove_agent(self, code, agent_id):
-        session = self._sessions.get(code)
-        if session is None:
+    async def agent_by_token(self, token):
+        found = self._by_agent_token.get(token)
+        if found is None:
             return None
-        for agent in session["agents"]:
-            if agent["id"] == agent_id:
-                session["agents"].remove(agent)
-                return agent
-        return None
+        session = self._sessions.get(found[0])
+        agent = _agent(session, found[1])
+        return (session, agent) if agent is not None else None
+
+    async def new_agent_token(self, code, agent_id):
+        agent = _agent(self._sessions.get(code), agent_id)
+        if agent is None:
+            return None
+        self._by_agent_token.pop(agent.get("token"), None)
+        agent["token"] = token = new_token()
+        self._by_agent_token[token] = (code, agent_id)
+        return token
+
+    async def remove_agent(self, code, agent_id):
+        agent = _agent(self._sessions.get(code), agent_id)
+        if agent is None:
+            return None
+        self._sessions[code]["agents"].remove(agent)
+        self._by_agent_token.pop(agent.get("token"), None)
+        return agent
 
     async def end(self, code):
         session = self._sessions.pop(code, None)
@@ -115,4 +202,94 @@ class MemoryStore(SessionStore):
             self._retired[code] = time.monotonic() + RETIRED_CODE_SECONDS
             if session["SID"] and self._by_sid.get(session["SID"]) == code:
                 del self._by_sid[session["SID"]]
+            self._by_token.pop(session["token"], None)
+            for agent in session["agents"]:
+                self._by_agent_token.pop(agent.get("token"), None)
         return session
+
+
+def _agent(session, agent_id):
+    """The agent of ``session`` (which may be None) with this id, or None."""
+    if session is not None:
+        for agent in session["agents"]:
+            if agent["id"] == agent_id:
+                return agent
+    return None
+
+
+class _Taken:
+    """The codes ``new_access_code`` must not hand out: live ones and those still retired.
+
+    A view, not a copy: building a set of every code on each create would cost time in
+    proportion to the number of sessions.
+    """
+
+    def __init__(self, sessions, retired, now):
+        self.sessions = sessions
+        self.retired = retired
+        self.now = now
+
+    def __len__(self):
+        return len(self.sessions) + len(self.retired)
+
+    def __contains__(self, code):
+        return code in self.sessions or self.retired.get(code, 0) > self.now
+
+
+class JoinLimiter:
+    """The interface that limits failed joins per client (a coroutine per method, as the store).
+
+    A client is any hashable key; the server uses ``(agent key, remote address)``.
+    """
+
+    async def retry_after(self, client):
+        """Whole seconds ``client`` must wait before its next join is heard, or 0 if it may try."""
+        raise NotImplementedError
+
+    async def failed(self, client):
+        """Count one failed join of ``client``."""
+        raise NotImplementedError
+
+
+class MemoryJoinLimiter(JoinLimiter):
+    """At most ``attempts`` failed joins per client in any ``window`` seconds, in memory.
+
+    A client that has failed ``attempts`` times within the last ``window`` seconds is refused
+    until the oldest of those failures is ``window`` seconds old. Refused joins are not counted,
+    so waiting the time given is always enough. Clients with no recent failure take no memory.
+    """
+
+    def __init__(self, attempts=JOIN_ATTEMPTS, window=JOIN_WINDOW_SECONDS):
+        self.attempts = attempts
+        self.window = window
+        self._failures = {}  # client -> [times of recent failures, oldest first]
+        self._next_sweep = 0.0
+
+    def _recent(self, client, now):
+        times = self._failures.get(client)
+        if times is None:
+            return []
+        while times and times[0] <= now - self.window:
+            times.pop(0)
+        if not times:
+            del self._failures[client]
+        return times
+
+    def _sweep(self, now):
+        if now >= self._next_sweep:
+            for client in list(self._failures):
+                self._recent(client, now)
+            self._next_sweep = now + self.window
+
+    async def retry_after(self, client):
+        now = time.monotonic()
+        times = self._recent(client, now)
+        if len(times) < self.attempts:
+            return 0
+        return max(1, math.ceil(times[-self.attempts] + self.window - now))
+
+    async def failed(self, client):
+        now = time.monotonic()
+        self._sweep(now)
+        self._recent(client, now)
+        self._failures.setdefault(client, []).append(now)

@@ -23,26 +23,37 @@ SESSION = {
     "url": "https://shop.example/", "title": "Shop", "agents": [{"id": "a1", "name": "Alice"}],
 }
 
+TOKEN = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0"[:32]
+
 # Every message type with every field it may carry, optional ones included.
 FULL = {
-    "start": {"siteCode": "ACME-1", "SID": "chat-42", "url": "https://shop.example/cart?x=1#top"},
+    "start": {"siteCode": "ACME-1", "SID": "chat-42", "url": "https://shop.example/cart?x=1#top", "networkTimeout": 30},
+    "resume": {"token": TOKEN, "url": "https://shop.example/p/2", "networkTimeout": 45},
     "stop": {"reason": "USER_INITIATED"},
     "navigated_away": {"url": "https://elsewhere.example/"},
     "page": {"url": "https://shop.example/p/1", "title": "Product \u00e9 <1>"},
-    "started": {"accessCode": "004213", "SID": "chat-42"},
+    "view": {"events": [{"type": 3, "data": {"source": 2, "x": 10.5}}, "any JSON", None]},
+    "ping": {},
+    "started": {"accessCode": "004213", "SID": "chat-42", "token": TOKEN},
+    "resumed": {"accessCode": "004213", "SID": "chat-42", "token": TOKEN, "agents": [{"id": "a1", "name": "Alice"}]},
     "agent_joined": {"id": "0f" * 16, "name": "Alice <b>Agent</b>"},
     "agent_left": {"id": "0f" * 16, "name": "Alice"},
     "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
-    "error": {"code": "no_session", "message": "No active session with that code"},
+    "error": {"code": "rate_limited", "message": "Too many attempts, wait 42 s", "retryAfter": 42},
+    "pong": {},
     "join": {"code": "004213", "name": "Alice"},
+    "rejoin": {"token": TOKEN},
     "leave": {},
     "end": {},
-    "joined": {"id": "a1", "name": "Alice", "session": SESSION},
+    "joined": {"id": "a1", "name": "Alice", "session": SESSION, "token": TOKEN},
     "session": {"session": SESSION},
 }
 
 # The optional fields, which a message may leave out.
-OPTIONAL = {"start": ("SID", "url"), "page": ("title",), "started": ("SID",), "ended": ("url",)}
+OPTIONAL = {
+    "start": ("SID", "url", "networkTimeout"), "resume": ("url", "networkTimeout"), "page": ("title",),
+    "started": ("SID",), "resumed": ("SID",), "ended": ("url",), "error": ("retryAfter",),
+}
 
 ALL_PAIRS = [(direction, kind) for direction, kinds in DIRECTIONS.items() for kind in kinds]
 
@@ -92,10 +103,26 @@ def test_a_type_is_refused_where_it_does_not_travel(direction, kind):
 
 
 def test_the_directions_are_the_documented_ones():
-    assert VISITOR_TO_SERVER == ("start", "stop", "navigated_away", "page")
-    assert SERVER_TO_VISITOR == ("started", "agent_joined", "agent_left", "ended", "error")
-    assert AGENT_TO_SERVER == ("join", "leave", "end")
-    assert SERVER_TO_AGENT == ("joined", "session", "ended", "error")
+    assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "ping")
+    assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong")
+    assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping")
+    assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong")
+
+
+@pytest.mark.parametrize("kind,field", [("start", "networkTimeout"), ("resume", "networkTimeout"), ("error", "retryAfter")])
+@pytest.mark.parametrize("value", [30.0, "30", True, [30]])
+def test_integer_fields_take_integers_only(kind, field, value):
+    # True is an int to Python but not to the protocol, and 30.0 is not 30.
+    fields = {**FULL[kind], field: value}
+    accept = [kinds for kinds in DIRECTIONS.values() if kind in kinds][0]
+    error = refused(message(kind, **fields), accept)
+    assert (error.code, error.message) == ("bad_field", "field %r of %s must be a int" % (field, kind))
+
+
+@pytest.mark.parametrize("events", [{}, "[]", None])
+def test_view_events_must_be_a_list(events):
+    error = refused(message("view", events=events), VISITOR_TO_SERVER)
+    assert error.code == "bad_field"
 
 
 def test_protocol_error_is_a_value_error_with_a_code_and_a_sentence():
@@ -229,7 +256,8 @@ def test_a_field_of_the_wrong_type_is_refused(kind, fields, field, expected, acc
 
 
 @pytest.mark.parametrize("kind,field,longest,others", [
-    ("started", "accessCode", 6, {}),
+    ("started", "accessCode", 6, {"token": TOKEN}),
+    ("started", "token", 64, {"accessCode": "004213"}),
     ("agent_joined", "name", 80, {"id": "a1"}),
     ("ended", "reason", 200, {}),
     ("ended", "url", 2048, {"reason": "R"}),
@@ -364,6 +392,10 @@ def test_fuzz_valid_fields_round_trip(kind, data):
             continue
         if expected is str:
             fields[name] = data.draw(st.text(max_size=longest))
+        elif expected is int:
+            fields[name] = data.draw(st.integers())
+        elif expected is list:
+            fields[name] = data.draw(st.lists(json_values, max_size=3))
         else:
             fields[name] = data.draw(st.dictionaries(st.text(max_size=5), json_values, max_size=3))
     accept = [kinds for kinds in DIRECTIONS.values() if kind in kinds][0]

@@ -1,31 +1,44 @@
 """The session server over the wire: a real ``python -m cobrowse serve`` and real clients.
 
 Visitors and agents are ``websockets`` clients; each test runs its coroutine with
-``asyncio.run``. Every message the server sends is checked with ``protocol.decode``, so a reply
+``run_async``. Every message the server sends is checked with ``protocol.decode``, so a reply
 that breaks the protocol fails the test that received it. Static files are fetched with
 ``http.client``, which neither follows redirects nor decompresses, so the tests see the raw
-responses. The ``server`` fixture also fails the run if the server logged a traceback.
+responses. The ``server`` fixture, and ``own_server`` for servers started with options of their
+own (short timeouts, a rate limit, allowed origins), fail the run if the server logged a
+traceback.
+
+The server limits failed joins per client address, so every agent connection here comes from
+an address of its own in 127.0.0.0/8 (``address=`` picks one): failed joins of one test never
+reach the limit of another, nor of the browser tests sharing the ``server`` fixture.
 """
 
 import asyncio
 import contextlib
 import gzip
 import http.client
+import itertools
 import json
 import re
+import time
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from cobrowse import protocol
-from conftest import ROOT
+from conftest import ROOT, Server
 from helpers import run_async as run
 
 # The longest wait for any one message or close, in seconds.
 TIMEOUT = 10
 SITE = "ACME-1"
 NO_SESSION = "No active session with that code"
+SESSION_OVER = "The co-browse session is over"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+# Source addresses for agent connections: 127.0.0.1 is left to the browser tests.
+ADDRESSES = ("127.%d.%d.%d" % (a, b, c) for a in itertools.count(1) for b in range(256) for c in range(1, 255))
 
 
 
@@ -82,16 +95,39 @@ class Peer:
 
 
 @contextlib.asynccontextmanager
-async def visitor(server):
-    async with connect(server.ws + "/ws/visitor", open_timeout=TIMEOUT) as socket:
+async def visitor(server, origin=None):
+    async with connect(server.ws + "/ws/visitor", open_timeout=TIMEOUT, origin=origin) as socket:
         yield Peer(socket, protocol.SERVER_TO_VISITOR)
 
 
 @contextlib.asynccontextmanager
-async def agent(server, query=None):
+async def agent(server, query=None, address=None, origin=None):
     query = "?key=" + server.key if query is None else query
-    async with connect(server.ws + "/ws/agent" + query, open_timeout=TIMEOUT) as socket:
+    local = (address or next(ADDRESSES), 0)
+    async with connect(server.ws + "/ws/agent" + query, open_timeout=TIMEOUT, origin=origin, local_addr=local) as socket:
         yield Peer(socket, protocol.SERVER_TO_AGENT)
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    """Start servers with options of their own: ``own_server("--network-timeout", "2")``.
+
+    Servers with the same options are shared by the module's tests; all are stopped at its end,
+    and none may have logged a traceback.
+    """
+    running = {}
+
+    def start_server(*options):
+        if options not in running:
+            running[options] = Server(*options)
+        return running[options]
+
+    yield start_server
+    for options, process in running.items():
+        process.stop()
+    for options, process in running.items():
+        tracebacks = [line for line in process.output if "Traceback" in line]
+        assert not tracebacks, "the server %s logged errors:\n%s" % (options, "".join(process.output))
 
 
 async def start(peer, site=SITE, **fields):
@@ -99,13 +135,16 @@ async def start(peer, site=SITE, **fields):
     await peer.send("start", siteCode=site, **fields)
     started = await peer.expect("started")
     assert re.fullmatch(r"\d{6}", started["accessCode"]), started
+    assert TOKEN.fullmatch(started["token"]), started
     return started
 
 
 async def join(peer, code, name="Alice"):
     """Join a session from an agent connection; return the `joined` message."""
     await peer.send("join", code=code, name=name)
-    return await peer.expect("joined")
+    joined = await peer.expect("joined")
+    assert TOKEN.fullmatch(joined["token"]), joined
+    return joined
 
 
 async def assert_dead(server, code):
@@ -124,7 +163,7 @@ def test_start_gives_a_six_digit_access_code(server):
         async with visitor(server) as customer:
             started = await start(customer, url="http://shop.test/")
             # No SID was given, so none comes back (optional fields are left out, never null).
-            assert started == {"type": "started", "accessCode": started["accessCode"]}
+            assert started == {"type": "started", "accessCode": started["accessCode"], "token": started["token"]}
 
     run(steps())
 
@@ -193,9 +232,11 @@ def test_agent_joins_by_access_code(server):
             assert joined["name"] == "Alice"
             assert joined["session"] == {
                 "accessCode": code, "SID": None, "siteCode": SITE, "state": "ACTIVE:ACTIVE",
-                "url": "http://shop.test/cart", "title": None,
+                "visitorConnected": True, "url": "http://shop.test/cart", "title": None,
                 "agents": [{"id": joined["id"], "name": "Alice"}],
             }
+            # The agent's token is its own: not in the session view, not told to the visitor.
+            assert joined["token"] not in json.dumps(joined["session"])
             heard = await customer.expect("agent_joined")
             assert heard == {"type": "agent_joined", "id": joined["id"], "name": "Alice"}
 
@@ -302,19 +343,6 @@ def test_session_outlives_its_last_agent(server):
     run(steps())
 
 
-def test_agent_disconnect_counts_as_leaving(server):
-    async def steps():
-        async with visitor(server) as customer:
-            code = (await start(customer))["accessCode"]
-            async with agent(server) as alice:
-                joined = await join(alice, code)
-                await customer.expect("agent_joined")
-            heard = await customer.expect("agent_left")
-            assert heard["id"] == joined["id"]
-
-    run(steps())
-
-
 def test_agent_must_join_before_anything_else_and_only_once(server):
     async def steps():
         async with visitor(server) as customer, agent(server) as alice:
@@ -409,26 +437,6 @@ def test_visitor_navigating_away_tells_agents_where(server):
             assert await alice.expect("ended") == expected
             assert await alice.closed() == 1000
             assert await customer.expect("ended") == expected
-            await assert_dead(server, code)
-
-    run(steps())
-
-
-@pytest.mark.parametrize("how", ["close", "drop"])
-def test_visitor_disconnect_tells_agents(server, how):
-    async def steps():
-        async with agent(server) as alice:
-            async with visitor(server) as customer:
-                code = (await start(customer))["accessCode"]
-                await join(alice, code)
-                await customer.expect("agent_joined")
-                if how == "close":
-                    await customer.socket.close()
-                else:
-                    # The connection drops without a closing handshake, as when a tab is killed.
-                    customer.socket.transport.abort()
-            assert await alice.expect("ended") == {"type": "ended", "reason": "VISITOR_DISCONNECTED"}
-            assert await alice.closed() == 1000
             await assert_dead(server, code)
 
     run(steps())
@@ -592,6 +600,724 @@ def test_binary_frames_are_refused_and_the_session_survives(server):
             await alice.expect_error("bad_message")
             joined = await join(alice, session_code)
             assert (await customer.expect("agent_joined"))["id"] == joined["id"]
+
+    run(steps())
+
+
+# Timeouts, reconnects and resumes. Servers with short timeouts are started for these.
+
+QUICK = ("--network-timeout", "1.5")
+WAITING = ("--agent-wait-timeout", "1.5", "--network-timeout", "2")
+IDLE = ("--idle-timeout", "2", "--network-timeout", "3")
+
+
+def drop(peer, how="drop"):
+    """Lose a connection: ``close`` closes it properly, ``drop`` without a closing handshake,
+    as when a tab is killed or the network goes away."""
+    if how == "close":
+        return peer.socket.close()
+    peer.socket.transport.abort()
+    return asyncio.sleep(0)
+
+
+async def until_state(peer, state):
+    """Wait for a `session` broadcast whose state is ``state``; return that view.
+
+    Answers to the agent's own pings are skipped; any other message fails the test.
+    """
+    for view in peer.sessions:
+        if view["state"] == state:
+            peer.sessions.clear()
+            return view
+    while True:
+        message = await peer.receive()
+        if message["type"] == "pong":
+            continue
+        assert message["type"] == "session", "expected a session broadcast, got %r" % (message,)
+        if message["session"]["state"] == state:
+            peer.sessions.clear()
+            return message["session"]
+
+
+async def quiet(peer):
+    """Check that nothing is waiting for ``peer``: the answer to a ping is its next message
+    (an agent's `session` broadcasts aside)."""
+    await peer.send("ping")
+    assert await peer.expect("pong") == {"type": "pong"}
+
+
+async def resume(server, token, **fields):
+    """Open a visitor connection and resume with ``token``; return the peer and the reply."""
+    stack = contextlib.AsyncExitStack()
+    peer = await stack.enter_async_context(visitor(server))
+    peer.stack = stack
+    await peer.send("resume", token=token, **fields)
+    return peer, await peer.receive()
+
+
+async def session_with_agent(server, name="Alice", **start_fields):
+    """A visitor with a session that one agent has joined: ``(customer, started, alice, joined)``
+    inside an exit stack the caller closes."""
+    stack = contextlib.AsyncExitStack()
+    customer = await stack.enter_async_context(visitor(server))
+    alice = await stack.enter_async_context(agent(server))
+    started = await start(customer, **start_fields)
+    joined = await join(alice, started["accessCode"], name)
+    await customer.expect("agent_joined")
+    return stack, customer, started, alice, joined
+
+
+def test_ping_gets_pong_on_both_sockets_before_and_during_a_session(server):
+    async def steps():
+        async with visitor(server) as customer, agent(server) as alice:
+            await quiet(customer)
+            await quiet(alice)
+            code = (await start(customer))["accessCode"]
+            await join(alice, code)
+            await customer.expect("agent_joined")
+            await quiet(customer)
+            await quiet(alice)
+
+    run(steps())
+
+
+def test_no_agent_in_time_ends_the_session_as_user_timeout(own_server):
+    server = own_server(*WAITING)
+
+    async def steps():
+        async with visitor(server) as customer:
+            began = time.monotonic()
+            code = (await start(customer))["accessCode"]
+            assert await customer.expect("ended") == {"type": "ended", "reason": "USER_TIMEOUT"}
+            assert 1.2 < time.monotonic() - began < 6
+            assert await customer.closed() == 1000
+        await assert_dead(server, code)
+
+    run(steps())
+
+
+def test_an_agent_stops_the_user_timeout_and_it_starts_again_when_the_last_agent_leaves(own_server):
+    server = own_server(*WAITING)
+
+    async def steps():
+        async with visitor(server) as customer, agent(server) as alice, agent(server) as bob:
+            code = (await start(customer))["accessCode"]
+            await join(alice, code, "Alice")
+            await join(bob, code, "Bob")
+            # Well past the wait timeout, the session is alive: a page change reaches the agents.
+            await asyncio.sleep(2.5)
+            await customer.send("page", url="http://shop.test/later")
+            assert (await customer.expect("agent_joined"))["name"] == "Alice"
+            assert (await customer.expect("agent_joined"))["name"] == "Bob"
+            await quiet(customer)
+            # One of two agents leaving does not start the clock; the last one leaving does.
+            await alice.send("leave")
+            await customer.expect("agent_left")
+            await asyncio.sleep(2)
+            await quiet(customer)
+            await bob.send("leave")
+            assert (await customer.expect("agent_left"))["name"] == "Bob"
+            left = time.monotonic()
+            assert await customer.expect("ended") == {"type": "ended", "reason": "USER_TIMEOUT"}
+            assert 1.2 < time.monotonic() - left < 6
+        await assert_dead(server, code)
+
+    run(steps())
+
+
+@pytest.mark.parametrize("how", ["close", "drop"])
+def test_a_dropped_visitor_resumes_the_same_session_within_the_network_timeout(own_server, how):
+    server = own_server(*QUICK)
+
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server, SID="case-1", url="http://shop.test/a")
+        async with stack:
+            code = started["accessCode"]
+            await drop(customer, how)
+            view = await until_state(alice, "RECONNECTING")
+            assert view["visitorConnected"] is False and view["accessCode"] == code
+            assert view["agents"] == [{"id": joined["id"], "name": "Alice"}]
+
+            again, reply = await resume(server, started["token"], url="http://shop.test/b")
+            async with again.stack:
+                assert reply == {"type": "resumed", "accessCode": code, "SID": "case-1", "token": reply["token"],
+                                 "agents": [{"id": joined["id"], "name": "Alice"}]}
+                assert TOKEN.fullmatch(reply["token"]) and reply["token"] != started["token"]
+                view = await until_state(alice, "ACTIVE:ACTIVE")
+                assert view["visitorConnected"] is True and view["url"] == "http://shop.test/b"
+
+                # The old token is spent; the session lives on past the network timeout.
+                other, refused = await resume(server, started["token"])
+                async with other.stack:
+                    assert refused == {"type": "error", "code": "no_session", "message": SESSION_OVER}
+                await asyncio.sleep(2)
+                await again.send("page", url="http://shop.test/c")
+                assert (await until_state(alice, "ACTIVE:ACTIVE"))["url"] == "http://shop.test/c"
+                await alice.send("leave")
+                assert (await again.expect("agent_left"))["id"] == joined["id"]
+                await quiet(again)
+
+    run(steps())
+
+
+@pytest.mark.parametrize("how", ["close", "drop"])
+def test_a_visitor_gone_past_the_network_timeout_ends_the_session(own_server, how):
+    server = own_server(*QUICK)
+
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack:
+            await drop(customer, how)
+            lost = time.monotonic()
+            await until_state(alice, "RECONNECTING")
+            assert await alice.expect("ended") == {"type": "ended", "reason": "NETWORK_TIMEOUT"}
+            assert 1.2 < time.monotonic() - lost < 6
+            assert await alice.closed() == 1000
+        await assert_dead(server, started["accessCode"])
+        late, reply = await resume(server, started["token"])
+        async with late.stack:
+            assert reply == {"type": "error", "code": "no_session", "message": SESSION_OVER}
+
+    run(steps())
+
+
+def test_the_pages_network_timeout_is_used_and_kept_within_5_to_300_s(own_server):
+    server = own_server(*QUICK)
+
+    async def steps():
+        async with agent(server) as alice:
+            async with visitor(server) as customer:
+                # One second is too short for a real network: the server makes it five.
+                started = await start(customer, networkTimeout=1)
+                await join(alice, started["accessCode"])
+                await customer.expect("agent_joined")
+                await drop(customer)
+            await until_state(alice, "RECONNECTING")
+            # Past the server's own 1.5 s, the session waits for the page's (clamped) 5 s.
+            await asyncio.sleep(2.5)
+            again, reply = await resume(server, started["token"])
+            async with again.stack:
+                assert reply["type"] == "resumed" and reply["accessCode"] == started["accessCode"]
+
+    run(steps())
+
+
+def test_the_network_timeout_is_clamped():
+    from cobrowse.server import clamp_network_timeout
+
+    assert [clamp_network_timeout(s) for s in (None, -3, 0, 4, 5, 30, 300, 301, 10**9)] == [None, 5, 5, 5, 5, 30, 300, 300, 300]
+
+
+def test_a_session_open_in_one_tab_is_not_resumed_in_another(own_server):
+    server = own_server(*QUICK)
+
+    async def steps():
+        async with visitor(server) as customer, agent(server) as alice:
+            started = await start(customer)
+            second, reply = await resume(server, started["token"])
+            async with second.stack:
+                assert reply == {"type": "error", "code": "in_use", "message": "This co-browse session is open in another tab"}
+                # The refused connection may start a session of its own.
+                assert (await start(second))["accessCode"] != started["accessCode"]
+            # The first tab's session goes on, and its token still resumes it after a drop.
+            await join(alice, started["accessCode"])
+            await customer.expect("agent_joined")
+            await drop(customer)
+            await until_state(alice, "RECONNECTING")
+            again, reply = await resume(server, started["token"])
+            async with again.stack:
+                assert reply["type"] == "resumed"
+
+    run(steps())
+
+
+def test_a_resume_takes_over_a_socket_that_went_silent(own_server):
+    server = own_server(*IDLE)
+
+    async def steps():
+        async with visitor(server) as customer, agent(server) as alice:
+            started = await start(customer)
+            await join(alice, started["accessCode"])
+            await customer.expect("agent_joined")
+            # Silent for more than half the idle timeout (two heartbeats by default): dead.
+            await asyncio.sleep(1.3)
+            again, reply = await resume(server, started["token"])
+            async with again.stack:
+                assert reply["type"] == "resumed"
+                assert await customer.closed() == 4409
+                await again.send("page", url="http://shop.test/new-tab")
+                await alice.send("ping")
+                while True:
+                    message = await alice.receive()
+                    if message["type"] == "session" and message["session"]["url"] == "http://shop.test/new-tab":
+                        break
+                    assert message["type"] in ("session", "pong"), message
+
+    run(steps())
+
+
+def test_a_silent_visitor_socket_is_closed_and_its_session_waits(own_server):
+    server = own_server(*IDLE)
+
+    async def heartbeat(peer):
+        while True:
+            await asyncio.sleep(0.5)
+            await peer.send("ping")
+
+    async def steps():
+        async with visitor(server) as customer, agent(server) as alice, visitor(server) as lively:
+            started = await start(customer)
+            await start(lively)
+            joined = await join(alice, started["accessCode"])
+            await customer.expect("agent_joined")
+            beats = [asyncio.create_task(heartbeat(alice)), asyncio.create_task(heartbeat(lively))]
+            try:
+                silent = time.monotonic()
+                assert await customer.closed() == 4408
+                assert 1.8 < time.monotonic() - silent < 6
+                # The session was not ended: the agent is told the visitor is reconnecting.
+                await until_state(alice, "RECONNECTING")
+                again, reply = await resume(server, started["token"])
+                async with again.stack:
+                    assert reply["type"] == "resumed" and reply["agents"] == [{"id": joined["id"], "name": "Alice"}]
+                    await asyncio.sleep(max(0, silent + 3 - time.monotonic()))
+            finally:
+                for beat in beats:
+                    beat.cancel()
+            # The sockets that pinged all along are open, well past the idle timeout.
+            assert lively.socket.close_code is None and alice.socket.close_code is None
+            await lively.send("ping")
+            assert (await lively.receive())["type"] == "pong"
+
+    run(steps())
+
+
+def test_a_silent_agent_socket_is_closed_and_the_agent_may_rejoin(own_server):
+    server = own_server(*IDLE)
+
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack:
+            for _ in range(6):
+                await asyncio.sleep(0.5)
+                await quiet(customer)
+            assert await alice.closed() == 4408
+            async with agent(server) as back:
+                await back.send("rejoin", token=joined["token"])
+                assert (await back.expect("joined"))["id"] == joined["id"]
+            # The visitor heard nothing of the agent's silence, the close or the rejoin.
+            await quiet(customer)
+
+    run(steps())
+
+
+def test_a_dropped_agent_rejoins_as_itself_and_the_visitor_hears_nothing(own_server):
+    server = own_server(*QUICK)
+
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack:
+            await drop(alice)
+            await asyncio.sleep(0.3)
+            async with agent(server) as back:
+                await back.send("rejoin", token=joined["token"])
+                rejoined = await back.expect("joined")
+                assert (rejoined["id"], rejoined["name"]) == (joined["id"], "Alice")
+                assert TOKEN.fullmatch(rejoined["token"]) and rejoined["token"] != joined["token"]
+                assert rejoined["session"]["agents"] == [{"id": joined["id"], "name": "Alice"}]
+                assert rejoined["session"]["accessCode"] == started["accessCode"]
+                # The old token is spent.
+                async with agent(server) as stale:
+                    await stale.send("rejoin", token=joined["token"])
+                    await stale.expect_error("no_session")
+                # Past the network timeout, the visitor still has heard nothing at all.
+                await asyncio.sleep(2)
+                await quiet(customer)
+                # The agent is really back: it hears the visitor's page, and its leave is heard.
+                await customer.send("page", url="http://shop.test/after")
+                assert (await until_state(back, "ACTIVE:ACTIVE"))["url"] == "http://shop.test/after"
+                await back.send("leave")
+                assert (await customer.expect("agent_left"))["id"] == joined["id"]
+
+    run(steps())
+
+
+def test_an_agent_gone_past_the_network_timeout_leaves_once(own_server):
+    server = own_server(*QUICK)
+
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack, agent(server) as bob:
+            second = await join(bob, started["accessCode"], "Bob")
+            await customer.expect("agent_joined")
+            await drop(alice)
+            lost = time.monotonic()
+            assert await customer.expect("agent_left") == {"type": "agent_left", "id": joined["id"], "name": "Alice"}
+            assert 1.2 < time.monotonic() - lost < 6
+            view = (await bob.expect("session"))["session"]
+            while len(view["agents"]) != 1:
+                view = (await bob.expect("session"))["session"]
+            assert view["agents"] == [{"id": second["id"], "name": "Bob"}]
+            await asyncio.sleep(0.5)
+            await quiet(customer)
+            async with agent(server) as late:
+                await late.send("rejoin", token=joined["token"])
+                await late.expect_error("no_session")
+
+    run(steps())
+
+
+def test_a_rejoin_while_the_agent_is_connected_is_in_use(server):
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack, agent(server) as copy:
+            await copy.send("rejoin", token=joined["token"])
+            await copy.expect_error("in_use")
+            await alice.send("leave")
+            assert (await customer.expect("agent_left"))["id"] == joined["id"]
+
+    run(steps())
+
+
+@pytest.mark.parametrize("peer, kind, fields", [
+    ("visitor", "resume", {"token": "x" * 32}),
+    ("visitor", "start", {"siteCode": SITE}),
+    ("agent", "join", {"code": "000000", "name": "Eve"}),
+    ("agent", "rejoin", {"token": "x" * 32}),
+])
+def test_a_second_start_resume_join_or_rejoin_on_one_connection_is_out_of_order(server, peer, kind, fields):
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack:
+            other = customer if peer == "visitor" else alice
+            await other.send(kind, **fields)
+            await other.expect_error("out_of_order")
+            await quiet(customer)
+
+    run(steps())
+
+
+def test_resume_and_rejoin_with_unknown_tokens_are_refused(server):
+    async def steps():
+        async with visitor(server) as customer, agent(server) as alice:
+            await customer.send("resume", token="not-a-token")
+            assert await customer.expect_error("no_session") == {"type": "error", "code": "no_session", "message": SESSION_OVER}
+            await alice.send("rejoin", token="not-a-token")
+            await alice.expect_error("no_session")
+            # Both connections are still usable.
+            code = (await start(customer))["accessCode"]
+            await join(alice, code)
+
+    run(steps())
+
+
+def test_tokens_never_reach_the_session_view_or_the_visitor(own_server):
+    server = own_server(*QUICK)
+
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack, agent(server) as bob:
+            second = await join(bob, started["accessCode"], "Bob")
+            seen = [json.dumps(joined), json.dumps(second["session"])]
+            await drop(customer)
+            view = await until_state(bob, "RECONNECTING")
+            again, reply = await resume(server, started["token"])
+            async with again.stack:
+                assert all(set(agent) == {"id", "name"} for agent in reply["agents"])
+                seen += [json.dumps(view), json.dumps(reply), json.dumps(await until_state(bob, "ACTIVE:ACTIVE"))]
+            for text in seen[1:]:
+                assert joined["token"] not in text and second["token"] not in text
+            assert started["token"] not in "".join(seen)
+
+    run(steps())
+
+
+def test_a_start_when_no_code_is_free_is_refused_and_the_server_goes_on():
+    import threading
+
+    import uvicorn
+
+    from cobrowse.server import create_app
+    from cobrowse.store import CodesExhausted, MemoryStore
+    from conftest import AGENT_KEY, free_port
+
+    class Full(MemoryStore):
+        async def create(self, *args, **kwargs):
+            raise CodesExhausted("access codes are exhausted")
+
+    port = free_port()
+    running = uvicorn.Server(uvicorn.Config(create_app(AGENT_KEY, store=Full()), host="127.0.0.1", port=port,
+                                            log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+
+    class Address:
+        ws = "ws://127.0.0.1:%d" % port
+
+    async def steps():
+        while not running.started:
+            await asyncio.sleep(0.02)
+        async with visitor(Address) as customer:
+            await customer.send("start", siteCode=SITE)
+            error = await customer.expect_error("unavailable")
+            assert error["message"] == "The co-browse service is busy: please try again later"
+            await quiet(customer)
+
+    try:
+        run(steps())
+    finally:
+        running.should_exit = True
+        thread.join(10)
+
+
+# The view relay.
+
+
+def test_a_view_is_relayed_to_every_agent_and_not_echoed(server):
+    events = [{"type": 3, "data": {"source": 2, "x": 10.5, "text": "caf\u00e9 \u2603 <b>"}}, [1, [2, [3]]], None, True]
+
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack, agent(server) as bob:
+            await join(bob, started["accessCode"], "Bob")
+            await customer.expect("agent_joined")
+            await customer.send("view", events=events)
+            for peer in (alice, bob):
+                assert await peer.expect("view") == {"type": "view", "events": events}
+            await quiet(customer)
+
+    run(steps())
+
+
+def test_a_view_without_agents_goes_nowhere_and_before_start_is_out_of_order(server):
+    async def steps():
+        async with visitor(server) as customer:
+            await customer.send("view", events=[])
+            await customer.expect_error("out_of_order")
+            await start(customer)
+            await customer.send("view", events=[{"type": 2}])
+            await quiet(customer)
+
+    run(steps())
+
+
+@pytest.mark.parametrize("events, code", [
+    ("[NaN]", "bad_field"),
+    ("[1, Infinity]", "bad_field"),
+    # 1E5 is written back as 100000.0: the relayed message would be over the limit.
+    ("[" + ",".join(["1E5"] * 16000) + "]", "too_large"),
+])
+def test_a_view_that_cannot_be_relayed_as_json_is_refused(server, events, code):
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack:
+            await customer.send_raw('{"v": 1, "type": "view", "events": %s}' % events)
+            await customer.expect_error(code)
+            await customer.send("view", events=[1])
+            assert await alice.expect("view") == {"type": "view", "events": [1]}
+
+    run(steps())
+
+
+def test_agents_may_not_send_views(server):
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack:
+            await alice.send_raw(protocol.encode("view", events=[1]))
+            await alice.expect_error("bad_type")
+            await quiet(customer)
+
+    run(steps())
+
+
+# Guessing codes: the join limit.
+
+
+def test_the_sixth_failed_join_in_a_minute_is_refused_with_the_wait(own_server):
+    server = own_server("--agent-wait-timeout", "600")
+    guesser = "127.200.0.1"
+
+    async def steps():
+        async with visitor(server) as customer:
+            started = await start(customer, SID="case-9")
+            code = started["accessCode"]
+            wrong = "%06d" % ((int(code) + 1) % 1_000_000)
+            async with agent(server, address=guesser) as eve:
+                for attempt in range(5):
+                    await eve.send("join", code=wrong if attempt % 2 else "no-such-sid", name="Eve")
+                    assert (await eve.expect_error("no_session"))["message"] == NO_SESSION
+                await eve.send("join", code=wrong, name="Eve")
+                error = await eve.expect_error("rate_limited")
+                assert 55 <= error["retryAfter"] <= 60
+                assert error["message"] == "Too many attempts, wait %d s" % error["retryAfter"]
+                # While limited, the right code and the right SID are refused as well.
+                for right in (code, "case-9"):
+                    await eve.send("join", code=right, name="Eve")
+                    await eve.expect_error("rate_limited")
+            # The limit is per client, not per connection.
+            async with agent(server, address=guesser) as again:
+                await again.send("join", code=code, name="Eve")
+                await again.expect_error("rate_limited")
+            # Another address is not limited, and the visitor heard of no attempt but this one.
+            async with agent(server, address="127.200.0.2") as alice:
+                await alice.send("join", code=wrong, name="Alice")
+                await alice.expect_error("no_session")
+                joined = await join(alice, code)
+                assert (await customer.expect("agent_joined"))["id"] == joined["id"]
+                await quiet(customer)
+
+    run(steps())
+
+
+def test_successful_joins_and_blank_names_do_not_count_toward_the_limit(own_server):
+    server = own_server("--agent-wait-timeout", "600")
+    address = "127.200.1.1"
+
+    async def steps():
+        async with visitor(server) as customer:
+            code = (await start(customer))["accessCode"]
+            wrong = "%06d" % ((int(code) + 1) % 1_000_000)
+            for _ in range(6):
+                async with agent(server, address=address) as alice:
+                    await alice.send("join", code=code, name=" ")
+                    await alice.expect_error("bad_name")
+                    await join(alice, code)
+                    await alice.send("leave")
+            async with agent(server, address=address) as alice:
+                for _ in range(5):
+                    await alice.send("join", code=wrong, name="Alice")
+                    await alice.expect_error("no_session")
+                await alice.send("join", code=wrong, name="Alice")
+                await alice.expect_error("rate_limited")
+
+    run(steps())
+
+
+@pytest.mark.parametrize("host, counted", [
+    ("127.0.0.1", "127.0.0.1"),
+    ("203.0.113.9", "203.0.113.9"),
+    ("::ffff:203.0.113.9", "203.0.113.9"),
+    # One IPv6 subscriber holds a /64: its addresses are one client.
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:bbbb::7", "2001:db8:1:2::/64"),
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ("", ""),
+])
+def test_the_join_limit_counts_ipv4_addresses_and_ipv6_networks(host, counted):
+    from cobrowse.server import client_address
+
+    assert client_address(host) == counted
+
+
+# WebSocket origins.
+
+ORIGINS = ("--allowed-origin", "https://shop.example", "--allowed-origin", "HTTP://Localhost:8123/")
+
+
+async def forbidden(peer):
+    error = await peer.expect_error("forbidden_origin")
+    assert await peer.closed() == 4403
+    return error
+
+
+@pytest.mark.parametrize("origin", ["https://shop.example", "http://localhost:8123", None, "own"])
+def test_allowed_origins_may_start_sessions(own_server, origin):
+    server = own_server(*ORIGINS)
+
+    async def steps():
+        async with visitor(server, origin=server.base if origin == "own" else origin) as customer:
+            await start(customer)
+
+    run(steps())
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://shop.example", "https://shop.example:8443", "null",
+                                    "http://localhost:8124", "https://shop.example.evil.example"])
+def test_other_origins_are_refused_on_the_visitor_endpoint(own_server, origin):
+    server = own_server(*ORIGINS)
+
+    async def steps():
+        async with visitor(server, origin=origin) as customer:
+            # The start may or may not be sent before the server closes; it must not be honoured.
+            with contextlib.suppress(ConnectionClosed):
+                await customer.send("start", siteCode=SITE)
+            await forbidden(customer)
+
+    run(steps())
+
+
+def test_without_allowed_origins_any_page_may_start_a_session(server):
+    async def steps():
+        for origin in ("https://anywhere.example", "null"):
+            async with visitor(server, origin=origin) as customer:
+                await start(customer)
+
+    run(steps())
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_the_agent_endpoint_takes_the_servers_own_origin_and_allowed_ones_only(server, own_server, allowed):
+    running = own_server(*ORIGINS) if allowed else server
+
+    async def steps():
+        async with visitor(running) as customer:
+            code = (await start(customer))["accessCode"]
+            good = [running.base, None] + (["https://shop.example"] if allowed else [])
+            for origin in good:
+                async with agent(running, origin=origin) as alice:
+                    await join(alice, code)
+                    await alice.send("leave")
+            for origin in ["https://evil.example", "http://localhost:%d" % running.port] + ([] if allowed else ["https://shop.example"]):
+                # The key is right, yet a page of another origin may not use it.
+                async with agent(running, origin=origin) as mallory:
+                    await forbidden(mallory)
+
+    run(steps())
+
+
+def test_a_public_bind_without_allowed_origins_warns(own_server, server):
+    quiet_output = "".join(own_server("--host", "0.0.0.0", *ORIGINS).output)
+    loud_output = "".join(own_server("--host", "0.0.0.0").output)
+    assert "warning" in loud_output and "--allowed-origin" in loud_output
+    assert "warning" not in quiet_output
+    assert "warning" not in "".join(server.output)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("https://shop.example", "https://shop.example"),
+    ("HTTPS://Shop.Example:443/", "https://shop.example"),
+    ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ("http://[::1]:80", "http://[::1]"),
+])
+def test_allowed_origins_are_normalized(text, expected):
+    from cobrowse.__main__ import origin
+
+    assert origin(text) == expected
+
+
+@pytest.mark.parametrize("text", ["shop.example", "https://shop.example/path", "ftp://shop.example", "https://", "https://x:99999", "*"])
+def test_a_bad_allowed_origin_is_refused_at_start(text):
+    import argparse
+
+    from cobrowse.__main__ import origin
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        origin(text)
+
+
+def test_a_frame_over_one_mib_closes_only_its_own_connection(server):
+    async def steps():
+        stack, customer, started, alice, joined = await session_with_agent(server)
+        async with stack, visitor(server) as greedy, agent(server) as hungry:
+            await start(greedy)
+            for peer in (greedy, hungry):
+                with contextlib.suppress(ConnectionClosed):
+                    await peer.send_raw("x" * (1 << 20 | 1))
+                assert await peer.closed() == 1009
+            # The other session did not notice.
+            await customer.send("view", events=["still here"])
+            assert await alice.expect("view") == {"type": "view", "events": ["still here"]}
+            await quiet(customer)
 
     run(steps())
 

@@ -1,6 +1,7 @@
-"""Unit tests for cobrowse.store: the in-memory session store and its access codes.
+"""Unit tests for cobrowse.store: the in-memory session store, its access codes and secrets,
+and the limiter of failed joins.
 
-The store's methods are coroutines; each test runs its steps with ``asyncio.run``.
+The store's methods are coroutines; each test runs its steps with ``run_async``.
 """
 
 import inspect
@@ -10,7 +11,10 @@ import re
 import pytest
 
 from cobrowse import store
-from cobrowse.store import RETIRED_CODE_SECONDS, MemoryStore, SessionStore, new_access_code
+from cobrowse.store import (
+    JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, RETIRED_CODE_SECONDS, JoinLimiter, MemoryJoinLimiter, MemoryStore,
+    SessionStore, new_access_code, new_token,
+)
 from helpers import run_async as run
 
 
@@ -124,7 +128,8 @@ def test_an_ended_sessions_code_is_retired_for_an_hour(monkeypatch, clock):
 
 
 def test_the_store_interface_is_all_coroutines():
-    names = ["create", "get", "find", "update", "add_agent", "remove_agent", "end"]
+    names = ["create", "get", "find", "update", "add_agent", "remove_agent", "end", "by_token", "new_token",
+             "agent_by_token", "new_agent_token"]
     for name in names:
         assert inspect.iscoroutinefunction(getattr(SessionStore, name)), name
         assert inspect.iscoroutinefunction(getattr(MemoryStore, name)), name
@@ -135,12 +140,14 @@ def test_the_store_interface_is_all_coroutines():
 def test_create_returns_a_json_ready_session(clock):
     async def scenario():
         memory = MemoryStore()
-        return await memory.create("ACME-1", sid="chat-42", url="https://shop.example/")
+        return await memory.create("ACME-1", sid="chat-42", url="https://shop.example/", network_timeout=45)
 
     session = run(scenario())
-    assert set(session) == {"accessCode", "SID", "siteCode", "url", "title", "agents", "created"}
+    assert set(session) == {"accessCode", "SID", "siteCode", "url", "title", "agents", "created", "token", "networkTimeout"}
     assert (session["SID"], session["siteCode"], session["url"], session["title"], session["agents"]) == (
         "chat-42", "ACME-1", "https://shop.example/", None, [])
+    assert session["networkTimeout"] == 45
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", session["token"])
     assert isinstance(session["created"], float)
     assert json.loads(json.dumps(session)) == session
 
@@ -252,3 +259,134 @@ def test_sessions_are_independent():
 
     two = run(scenario())
     assert two is not None and two["agents"] == []
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+
+def test_tokens_are_192_bits_from_secrets(monkeypatch):
+    calls = []
+    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda size: calls.append(size) or "t%d" % len(calls))
+    assert new_token() == "t1"
+    assert calls == [24]
+
+
+def test_real_tokens_are_url_safe_and_distinct():
+    tokens = {new_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{32}", token) for token in tokens)
+
+
+def test_a_session_is_found_by_its_current_token_only():
+    async def scenario():
+        memory = MemoryStore()
+        session = await memory.create("S")
+        other = await memory.create("S")
+        first = session["token"]
+        found_first = await memory.by_token(first)
+        second = await memory.new_token(session["accessCode"])
+        return session, other, first, second, {
+            "first": found_first,
+            "first after rotation": await memory.by_token(first),
+            "second": await memory.by_token(second),
+            "other": await memory.by_token(other["token"]),
+            "unknown": await memory.by_token("nope"),
+            "stored": session["token"],
+        }
+
+    session, other, first, second, found = run(scenario())
+    assert second != first
+    assert found["first"] is session
+    assert found["first after rotation"] is None
+    assert found["second"] is session
+    assert found["other"] is other
+    assert found["unknown"] is None
+    assert found["stored"] == second
+
+
+def test_an_ended_sessions_tokens_no_longer_resolve():
+    async def scenario():
+        memory = MemoryStore()
+        session = await memory.create("S")
+        code = session["accessCode"]
+        await memory.add_agent(code, {"id": "a1", "name": "Alice", "token": "agent-secret"})
+        await memory.end(code)
+        return [await memory.by_token(session["token"]), await memory.agent_by_token("agent-secret"),
+                await memory.new_token(code), await memory.new_agent_token(code, "a1")]
+
+    assert run(scenario()) == [None] * 4
+
+
+def test_an_agent_is_found_by_its_current_token_only():
+    async def scenario():
+        memory = MemoryStore()
+        session = await memory.create("S")
+        code = session["accessCode"]
+        alice = {"id": "a1", "name": "Alice", "token": "alice-1"}
+        await memory.add_agent(code, alice)
+        found = await memory.agent_by_token("alice-1")
+        rotated = await memory.new_agent_token(code, "a1")
+        return session, alice, found, rotated, {
+            "old": await memory.agent_by_token("alice-1"),
+            "new": await memory.agent_by_token(rotated),
+            "unknown agent": await memory.new_agent_token(code, "zz"),
+            "removed": await memory.remove_agent(code, "a1"),
+            "after removal": await memory.agent_by_token(rotated),
+        }
+
+    session, alice, found, rotated, after = run(scenario())
+    assert found == (session, alice)
+    assert rotated != "alice-1" and alice["token"] == rotated
+    assert after["old"] is None
+    assert after["new"] == (session, alice)
+    assert after["unknown agent"] is None
+    assert after["removed"] is alice
+    assert after["after removal"] is None
+
+
+# -- the join limiter -------------------------------------------------------------------------
+
+
+def test_the_limiter_interface_is_all_coroutines():
+    for name in ["retry_after", "failed"]:
+        assert inspect.iscoroutinefunction(getattr(JoinLimiter, name)), name
+        assert inspect.iscoroutinefunction(getattr(MemoryJoinLimiter, name)), name
+    with pytest.raises(NotImplementedError):
+        run(JoinLimiter().retry_after("client"))
+
+
+def test_five_failures_a_minute_are_heard_and_the_sixth_waits(clock):
+    async def scenario():
+        limiter = MemoryJoinLimiter()
+        waits = []
+        for _ in range(JOIN_ATTEMPTS):
+            waits.append(await limiter.retry_after("me"))
+            await limiter.failed("me")
+            clock.now += 1
+        # Five failures at t=0..4; now t=5: wait until the first is a minute old (t=60).
+        waits.append(await limiter.retry_after("me"))
+        clock.now += 54.5
+        waits.append(await limiter.retry_after("me"))
+        clock.now += 0.5
+        waits.append(await limiter.retry_after("me"))
+        return waits
+
+    assert (JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS) == (5, 60)
+    assert run(scenario()) == [0, 0, 0, 0, 0, 55, 1, 0]
+
+
+def test_clients_are_limited_separately_and_forgotten_when_quiet(clock):
+    async def scenario():
+        limiter = MemoryJoinLimiter(attempts=2, window=10)
+        for _ in range(2):
+            await limiter.failed(("key", "10.0.0.1"))
+        limited = await limiter.retry_after(("key", "10.0.0.1"))
+        other = await limiter.retry_after(("key", "10.0.0.2"))
+        clock.now += 11
+        # Another client's failure sweeps the quiet one away.
+        await limiter.failed(("key", "10.0.0.2"))
+        return limited, other, await limiter.retry_after(("key", "10.0.0.1")), set(limiter._failures)
+
+    limited, other, later, remembered = run(scenario())
+    assert limited == 10 and other == 0 and later == 0
+    assert remembered == {("key", "10.0.0.2")}
