@@ -182,6 +182,12 @@ class Widget:
             if message["type"] in ("resumed", "started"):
                 self.lost_at = None
                 self.attempt = 0
+            if message["type"] == "error" and message["code"] == "in_use" and self.session.reconnecting:
+                # Our previous connection still counts as attached: retry after a pause.
+                self.socket = None
+                socket.close(1000, "retrying")
+                self._lost()
+                return
             if message["type"] == "error" and not resuming:
                 js.console.error("Cobrowse: the server refused a request: " + message["message"])
         except protocol.ProtocolError as exc:

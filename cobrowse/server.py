@@ -6,7 +6,8 @@ Public names:
   idle_timeout, allowed_origins, limiter)``: the Starlette application.
 - ``Hub``: this process's open connections and timers, by access code.
 - ``Connection``: one open WebSocket as the hub knows it.
-- ``summary(session, visitor_connected)``: the session as agents see it.
+- ``summary(session, visitor_connected)``: the session as agents see it;
+  ``public_agents(session)``: its agents without their tokens.
 - ``normalize_origin(origin)``, ``same_origin(origin, host)``: the WebSocket Origin check.
 - ``client_address(host)``: what the join limit counts by (an IPv4 address, an IPv6 /64).
 - ``clamp_network_timeout(seconds)``: a page's network timeout within the allowed range.

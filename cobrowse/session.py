@@ -212,8 +212,10 @@ class VisitorSession:
             if self.state == States.STARTING:
                 self.error = message["message"]
                 self._set_state(States.ERROR)
-            elif self.resuming or (self.reconnecting and message["code"] in ("no_session", "in_use")):
+            elif self.resuming or (self.reconnecting and message["code"] == "no_session"):
                 self._session_gone()
+            # While reconnecting, "in_use" means the server has not yet noticed that our old
+            # connection died: the adapter tries again, within the network timeout.
         return message
 
     def connected(self):

@@ -928,7 +928,15 @@ def test_resumed_skips_agent_entries_that_are_not_id_and_name_strings():
     assert (session.events, session.agents, session.reconnecting) == ([], [AGENT], False)
 
 
-@pytest.mark.parametrize("code", ["no_session", "in_use"])
+def test_in_use_after_a_blip_keeps_reconnecting():
+    # The server has not noticed yet that the old connection died: the adapter tries again.
+    session = reconnecting(sid="chat-42")
+    before = snapshot(session)
+    session.receive(server("error", code="in_use", message="This co-browse session is open in another tab"))
+    assert snapshot(session) == before and session.reconnecting
+
+
+@pytest.mark.parametrize("code", ["no_session"])
 @pytest.mark.parametrize("agents", [(), (AGENT,), (AGENT, OTHER)])
 def test_a_refused_resume_after_a_blip_ends_the_session_as_network_timeout(code, agents):
     session = reconnecting(sid="chat-42", agents=agents)
@@ -1220,9 +1228,6 @@ def test_pong_changes_nothing(build):
 # -- known bugs in the core (see the reasons) -------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: boot(token) queues a resume and connected() on the first open queues another, so "
-    "every page-load resume sends two (browser.py calls connected() from onopen)"))
 def test_the_first_connection_after_boot_with_a_token_sends_one_resume():
     session = VisitorSession(SITE)
     session.boot(token=TOKEN, url=URL)
