@@ -82,10 +82,10 @@ def main(argv=None):
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print("cobrowse: demo site   http://%s:%d/" % (shown, args.port), flush=True)
     print("cobrowse: agent console http://%s:%d/agent?key=%s" % (shown, args.port, key), flush=True)
-    # Frames over 1 MiB close their connection (1009). Compression (permessage-deflate) is
+    # Frames over the largest view (4 MiB, a big page's full snapshot) close their connection (1009). Compression (permessage-deflate) is
     # declined: its zlib state costs about 80 KB of memory per session (two connections), and a
     # relayed view would be compressed once per agent instead of encoded once for all.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=1 << 20,
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws_max_size=(4 << 20) + (64 << 10),
                 ws_per_message_deflate=False)
     return 0
 

@@ -20,6 +20,9 @@ VERSION = 1
 # The largest message either end accepts, in characters of JSON text.
 MAX_MESSAGE_CHARS = 64 * 1024
 
+# A ``view`` message carries the live view; a full snapshot of a big page is larger.
+MAX_VIEW_CHARS = 4 * 1024 * 1024
+
 _TEXT = 2048
 _NAME = 80
 _CODE = 64
@@ -63,6 +66,12 @@ AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping")
 SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong")
 
 
+def _shown(value):
+    """A value quoted in an error message, cut short: the message must fit in an ``error``."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class ProtocolError(ValueError):
     """A message that cannot be accepted; ``code`` names the problem for the other end."""
 
@@ -77,7 +86,7 @@ def _check(kind, fields):
     schema = SCHEMAS[kind]
     for name in fields:
         if name not in schema:
-            raise ProtocolError("bad_field", "%s message has no field %r" % (kind, name))
+            raise ProtocolError("bad_field", "%s message has no field %s" % (kind, _shown(name)))
     for name in schema:
         expected, required, longest = schema[name]
         if name not in fields or fields[name] is None:
@@ -110,7 +119,11 @@ def decode(text, accept):
     """
     if not isinstance(text, str):
         raise ProtocolError("bad_message", "messages are JSON text, not binary")
-    if len(text) > MAX_MESSAGE_CHARS:
+    limit = MAX_VIEW_CHARS if "view" in accept else MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        raise ProtocolError("too_large", "message longer than %d characters" % limit)
+    if len(text) > MAX_MESSAGE_CHARS and not text.lstrip().startswith('{"v":1,"type":"view"'):
+        # Only the live view may be big; it is sent compact, with these two fields first.
         raise ProtocolError("too_large", "message longer than %d characters" % MAX_MESSAGE_CHARS)
     try:
         message = json.loads(text)
@@ -120,10 +133,10 @@ def decode(text, accept):
         raise ProtocolError("bad_message", "a message is a JSON object")
     version = message.pop("v", None)
     if type(version) is not int or version != VERSION:  # true and 1.0 are not version 1.
-        raise ProtocolError("bad_version", "protocol version %r is not supported (this end speaks %d)" % (version, VERSION))
+        raise ProtocolError("bad_version", "protocol version %s is not supported (this end speaks %d)" % (_shown(version), VERSION))
     kind = message.pop("type", None)
     if kind not in accept:
-        raise ProtocolError("bad_type", "message type %r is not accepted here" % (kind,))
+        raise ProtocolError("bad_type", "message type %s is not accepted here" % (_shown(kind),))
     _check(kind, message)
     message["type"] = kind
     return message

@@ -654,8 +654,8 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
                               ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         except (ValueError, RecursionError):
             raise protocol.ProtocolError("bad_field", "field 'events' of view must be plain JSON (no NaN or Infinity)")
-        if len(text) > protocol.MAX_MESSAGE_CHARS:
-            raise protocol.ProtocolError("too_large", "view would be longer than %d characters" % protocol.MAX_MESSAGE_CHARS)
+        if len(text) > protocol.MAX_VIEW_CHARS:
+            raise protocol.ProtocolError("too_large", "view would be longer than %d characters" % protocol.MAX_VIEW_CHARS)
         if agents:
             for agent in list(agents.values()):
                 await hub.send(agent, text)

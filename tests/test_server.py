@@ -1104,8 +1104,8 @@ def test_a_view_without_agents_goes_nowhere_and_before_start_is_out_of_order(ser
 @pytest.mark.parametrize("events, code", [
     ("[NaN]", "bad_field"),
     ("[1, Infinity]", "bad_field"),
-    # 1E5 is written back as 100000.0: the relayed message would be over the limit.
-    ("[" + ",".join(["1E5"] * 16000) + "]", "too_large"),
+    # 1E5 is written back as 100000.0: the relayed message would be over the largest view.
+    ("[" + ",".join(["1E5"] * 600000) + "]", "too_large"),
 ])
 def test_a_view_that_cannot_be_relayed_as_json_is_refused(server, events, code):
     async def steps():
@@ -1319,14 +1319,14 @@ def test_a_bad_allowed_origin_is_refused_at_start(text):
         origin(text)
 
 
-def test_a_frame_over_one_mib_closes_only_its_own_connection(server):
+def test_a_frame_over_the_largest_view_closes_only_its_own_connection(server):
     async def steps():
         stack, customer, started, alice, joined = await session_with_agent(server)
         async with stack, visitor(server) as greedy, agent(server) as hungry:
             await start(greedy)
             for peer in (greedy, hungry):
                 with contextlib.suppress(ConnectionClosed):
-                    await peer.send_raw("x" * (1 << 20 | 1))
+                    await peer.send_raw("x" * ((4 << 20) + (64 << 10) + 1))
                 assert await peer.closed() == 1009
             # The other session did not notice.
             await customer.send("view", events=["still here"])
