@@ -33,6 +33,7 @@ $(RUNTIMES): node_modules/.package-lock.json Makefile
 	cp node_modules/pyodide/pyodide.mjs node_modules/pyodide/pyodide.asm.mjs node_modules/pyodide/pyodide.asm.wasm \
 	   node_modules/pyodide/python_stdlib.zip node_modules/pyodide/pyodide-lock.json static/pyodide/
 	cp node_modules/rrweb/dist/rrweb.umd.min.cjs static/rrweb/rrweb.min.js
+	cp node_modules/rrweb/dist/style.min.css static/rrweb/rrweb.min.css
 	touch $@
 
 # Browser tests drive Debian's Chromium; Playwright cannot download a browser here.

@@ -79,6 +79,9 @@ class Widget:
         self.last_heard = 0
         self.lost_at = None  # When the connection of a live session was lost (ms), if it is.
         self.attempt = 0
+        # The live view: the socket the page is recorded onto, and the agents it was sent to.
+        self.live_socket = None
+        self.live_agents = []
         self.hosts = links.site_hosts(options.get("domains"), js.location.hostname)
         self.show_ui = options.get("ui") != "none"
         self.popups = {"navigatingAway": True, "sessionEnded": True}
@@ -249,6 +252,7 @@ class Widget:
             outbox, session.outbox = session.outbox, []
             for text in outbox:
                 socket.send(text)
+        self._sync_live_view()
         if session.token != self.saved_token:
             self.saved_token = session.token
             _storage_set(self.storage_key, session.token)
@@ -260,6 +264,26 @@ class Widget:
             self.flush_scheduled = True
             js.setTimeout(self._flush_proxy, 0)
         self._render()
+
+    def _sync_live_view(self):
+        """Record the page while agents watch: a full snapshot for each new socket and each
+        agent who joins late, nothing at all while no agent is there."""
+        session = self.session
+        socket = self.socket
+        watched = (socket is not None and socket.readyState == 1 and session.agents
+                   and in_session(session.state) and not session.reconnecting)
+        if not watched:
+            if self.live_socket is not None:
+                self.live_socket = None
+                self.live_agents = []
+                js.window.Cobrowse._live.stop()
+            return
+        agents = [agent_id for agent_id, _ in session.agents]
+        late = [agent_id for agent_id in agents if agent_id not in self.live_agents]
+        if socket is not self.live_socket or late:
+            self.live_socket = socket
+            js.window.Cobrowse._live.start(socket)
+        self.live_agents = agents
 
     def _flush(self, *args):
         self.flush_scheduled = False

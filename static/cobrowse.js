@@ -30,6 +30,7 @@
     server: server,
     runtime: runtime,
     domains: attr("data-domains", ""),
+    mask: attr("data-mask", ""),
     networkTimeout: attr("data-network-timeout", ""),
     ui: attr("data-ui", "default") === "none" ? "none" : "default",
   };
@@ -109,6 +110,100 @@
     return function (flag) { if (core) command("popup", { which: which, enabled: !!flag }); else pending.push(["popup", which, !!flag]); };
   };
 
+  // The live view. Python decides when the page is recorded (start on the first agent, a new
+  // full snapshot for a late joiner or a new connection, stop on the last agent); the stream of
+  // changes itself stays here in JS, so a busy page never waits on the Python runtime. rrweb is
+  // fetched only when the first agent joins, so it costs nothing at boot.
+  // Private data is masked here, before anything leaves the page: every input's value goes
+  // through maskInputFn, which keeps it only for fields that are not private.
+  var PRIVATE_AUTOCOMPLETE = /\b(cc-number|cc-csc|one-time-code|current-password|new-password)\b/;
+  var PLACEHOLDER = "\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022";
+  var privateSelector = ["[data-cobrowse-mask]"].concat(
+    options.mask.split(",").map(function (part) { return part.trim(); }).filter(Boolean)
+  ).join(", ");
+  function isPrivate(element) {
+    if (!element || !element.getAttribute) return false;
+    var type = (element.getAttribute("type") || "").toLowerCase();
+    if (type === "password" || type === "hidden") return true;
+    if (PRIVATE_AUTOCOMPLETE.test(element.getAttribute("autocomplete") || "")) return true;
+    try {
+      return !!element.closest(privateSelector);
+    } catch (error) {
+      return true; // A broken data-mask selector masks everything rather than nothing.
+    }
+  }
+  var rrwebLoading = null;
+  function loadRrweb() {
+    if (window.rrweb && window.rrweb.record) return Promise.resolve(window.rrweb);
+    if (!rrwebLoading) {
+      rrwebLoading = new Promise(function (resolve, reject) {
+        var tag = document.createElement("script");
+        tag.src = base + "rrweb/rrweb.min.js";
+        tag.crossOrigin = "anonymous";
+        tag.onload = function () { resolve(window.rrweb); };
+        tag.onerror = function () { reject(new Error("could not load " + tag.src)); };
+        document.head.appendChild(tag);
+      });
+    }
+    return rrwebLoading;
+  }
+  var live = { socket: null, stop: null, queue: [], flushing: false };
+  function flushLive() {
+    live.flushing = false;
+    var events = live.queue;
+    live.queue = [];
+    if (live.socket && live.socket.readyState === 1 && events.length) {
+      // Compact, with v and type first: the protocol lets only this shape be large.
+      live.socket.send(JSON.stringify({ v: 1, type: "view", events: events }));
+    }
+  }
+  function emit(event) {
+    live.queue.push(event);
+    if (!live.flushing) {
+      live.flushing = true;
+      setTimeout(flushLive, 0); // Changes made in one task travel together.
+    }
+  }
+  var liveView = {
+    // Record onto this socket; when already recording, send a new full snapshot on it.
+    start: function (socket) {
+      live.socket = socket;
+      if (live.stop) {
+        window.rrweb.record.takeFullSnapshot(true);
+        return;
+      }
+      loadRrweb().then(function (rrweb) {
+        if (!live.socket || live.stop) return;
+        live.stop = rrweb.record({
+          emit: emit,
+          blockSelector: "#cobrowse-widget",
+          maskAllInputs: false,
+          maskInputOptions: { color: true, date: true, "datetime-local": true, email: true, month: true,
+            number: true, range: true, search: true, tel: true, text: true, time: true, url: true,
+            week: true, textarea: true, select: true, password: true, input: true },
+          maskInputFn: function (text, element) { return isPrivate(element) ? PLACEHOLDER : text; },
+          maskTextSelector: privateSelector,
+          maskTextFn: function () { return PLACEHOLDER; },
+          // Scripts are never sent: the agent's copy must not run them, and inline scripts
+          // may hold data of their own.
+          slimDOMOptions: { script: true, comment: true },
+          recordCanvas: false,
+          collectFonts: false,
+        }) || null;
+      }).catch(function (error) {
+        console.error("Cobrowse: the live view is not available:", error);
+      });
+    },
+    stop: function () {
+      live.socket = null;
+      live.queue = [];
+      if (live.stop) {
+        live.stop();
+        live.stop = null;
+      }
+    },
+  };
+
   window.Cobrowse = {
     Events: Object.freeze(events),
     States: Object.freeze({
@@ -143,6 +238,7 @@
     // Internal: Python calls this once the state has left INIT (READY, or a session resumed
     // after a page load).
     _settle: function () { resolveReady(window.Cobrowse); },
+    _live: liveView,
   };
 
   // Start PyScript with our config. The [files] of pyscript.toml name the Python modules;

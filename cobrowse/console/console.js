@@ -31,6 +31,9 @@ const urlLine = document.getElementById("visitor-url");
 const agentList = document.getElementById("agents");
 const leaveButton = document.getElementById("leave");
 const endButton = document.getElementById("end");
+const liveSection = document.getElementById("live");
+const liveNote = document.getElementById("live-note");
+const replayBox = document.getElementById("replay");
 
 // The socket of the join under way or the session joined; null when there is none. Events from
 // any other socket are stale (a failed join, a session left) and are ignored.
@@ -118,7 +121,85 @@ function keepToken(token) {
   }
 }
 
+// The live view: rrweb's replayer, fed the visitor's recorded events as they arrive. It is
+// created on the first Meta (4) or FullSnapshot (2) event, so an agent who joins late starts
+// from the snapshot the visitor takes for them. Events are applied as soon as they arrive:
+// the baseline is set just after the first event's time, so nothing waits on a replay clock.
+let replayer = null;
+
+function showView(events) {
+  if (!window.rrweb || !Array.isArray(events)) {
+    return;
+  }
+  for (const event of events) {
+    if (!event || typeof event.type !== "number" || typeof event.timestamp !== "number") {
+      continue;
+    }
+    if (!replayer) {
+      if (event.type !== 4 && event.type !== 2) {
+        continue;
+      }
+      replayer = new window.rrweb.Replayer([], {
+        root: replayBox, liveMode: true, mouseTail: false, showWarning: false, UNSAFE_replayCanvas: false,
+      });
+      replayer.startLive(event.timestamp + 50);
+      liveSection.hidden = false;
+      say(liveNote, "The visitor's page, live:");
+    }
+    try {
+      replayer.addEvent(sanitize(event));
+    } catch (error) {
+      console.warn("Live view: an event could not be replayed", error);
+    }
+  }
+}
+
+// Inline event handlers (onclick="...") would be refused by the replay's sandbox, one console
+// error each; the replay never runs the page's code, so they are dropped before replaying.
+function dropHandlers(attributes) {
+  if (attributes && typeof attributes === "object") {
+    for (const name of Object.keys(attributes)) {
+      if (/^on/i.test(name)) {
+        delete attributes[name];
+      }
+    }
+  }
+}
+
+function dropHandlersInTree(node) {
+  if (!node || typeof node !== "object") {
+    return;
+  }
+  dropHandlers(node.attributes);
+  (node.childNodes || []).forEach(dropHandlersInTree);
+}
+
+function sanitize(event) {
+  if (event.type === 2 && event.data) {
+    dropHandlersInTree(event.data.node);
+  } else if (event.type === 3 && event.data && event.data.source === 0) {
+    (event.data.adds || []).forEach((add) => dropHandlersInTree(add.node));
+    (event.data.attributes || []).forEach((change) => dropHandlers(change.attributes));
+  }
+  return event;
+}
+
+function stopView() {
+  if (replayer) {
+    try {
+      replayer.destroy();
+    } catch (error) {
+      // Already torn down.
+    }
+  }
+  replayer = null;
+  replayBox.replaceChildren();
+  liveSection.hidden = true;
+  say(liveNote, "Waiting for the visitor's page\u2026");
+}
+
 function showForm() {
+  stopView();
   panel.hidden = true;
   form.hidden = false;
   joinButton.disabled = false;
@@ -172,6 +253,11 @@ function handle(ws, message) {
       showSession(message.session || {});
       break;
     case "pong":
+      break;
+    case "view":
+      if (myId !== null) {
+        showView(message.events);
+      }
       break;
     case "session":
       if (myId !== null) {
