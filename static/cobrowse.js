@@ -157,7 +157,46 @@
       live.socket.send(JSON.stringify({ v: 1, type: "view", events: events }));
     }
   }
+  // rrweb blocks the widget's host element but still follows changes inside its (open) shadow
+  // root; replayed, they refer to nodes the agent never got and stall the replay. So the ids
+  // the agent has are tracked, and changes under any other node are dropped: the agent sees
+  // everything but the widget.
+  var sentIds = new Set();
+  function isWidget(node) {
+    // Blocked elements lose their attributes in the snapshot: find the widget by its rrweb id.
+    var host = document.getElementById("cobrowse-widget");
+    return !!(node && host && window.rrweb.record.mirror.getId(host) === node.id);
+  }
+  function learn(node) {
+    if (!node) return;
+    sentIds.add(node.id);
+    if (node.childNodes) {
+      node.childNodes = node.childNodes.filter(function (child) { return !isWidget(child); });
+      node.childNodes.forEach(learn);
+    }
+  }
+  function withoutWidget(event) {
+    if (event.type === 2 && event.data) {
+      sentIds = new Set();
+      learn(event.data.node);
+      return event;
+    }
+    if (event.type !== 3 || !event.data || event.data.source !== 0) return event;
+    var data = event.data;
+    data.adds = (data.adds || []).filter(function (add) {
+      if (!sentIds.has(add.parentId) || isWidget(add.node)) return false;
+      learn(add.node);
+      return true;
+    });
+    data.removes = (data.removes || []).filter(function (item) { return sentIds.has(item.id); });
+    data.texts = (data.texts || []).filter(function (item) { return sentIds.has(item.id); });
+    data.attributes = (data.attributes || []).filter(function (item) { return sentIds.has(item.id); });
+    var empty = !data.adds.length && !data.removes.length && !data.texts.length && !data.attributes.length;
+    return empty ? null : event;
+  }
   function emit(event) {
+    event = withoutWidget(event);
+    if (!event) return;
     live.queue.push(event);
     if (!live.flushing) {
       live.flushing = true;

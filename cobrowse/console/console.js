@@ -135,6 +135,12 @@ function showView(events) {
     if (!event || typeof event.type !== "number" || typeof event.timestamp !== "number") {
       continue;
     }
+    if (replayer && event.type === 4) {
+      // A new snapshot (another agent joined, or the visitor's page or connection changed)
+      // starts a fresh replay: rebuilding a live replay in place can race with the changes
+      // that follow it.
+      dropReplayer();
+    }
     if (!replayer) {
       if (event.type !== 4 && event.type !== 2) {
         continue;
@@ -184,7 +190,7 @@ function sanitize(event) {
   return event;
 }
 
-function stopView() {
+function dropReplayer() {
   if (replayer) {
     try {
       replayer.destroy();
@@ -194,6 +200,10 @@ function stopView() {
   }
   replayer = null;
   replayBox.replaceChildren();
+}
+
+function stopView() {
+  dropReplayer();
   liveSection.hidden = true;
   say(liveNote, "Waiting for the visitor's page\u2026");
 }
