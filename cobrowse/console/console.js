@@ -124,8 +124,10 @@ function keepToken(token) {
 // The live view: rrweb's replayer, fed the visitor's recorded events as they arrive. It is
 // created on the first Meta (4) or FullSnapshot (2) event, so an agent who joins late starts
 // from the snapshot the visitor takes for them. Events are applied as soon as they arrive:
-// the baseline is set just after the first event's time, so nothing waits on a replay clock.
+// each is stamped with its arrival time on this machine, so the replay clock never holds one
+// back (not for a snapshot that took long to arrive, nor for clocks that disagree).
 let replayer = null;
+let lastStamp = 0;
 
 function showView(events) {
   if (!window.rrweb || !Array.isArray(events)) {
@@ -148,10 +150,13 @@ function showView(events) {
       replayer = new window.rrweb.Replayer([], {
         root: replayBox, liveMode: true, mouseTail: false, showWarning: false, UNSAFE_replayCanvas: false,
       });
-      replayer.startLive(event.timestamp + 50);
+      lastStamp = Date.now() - 1;
+      replayer.startLive(lastStamp);
       liveSection.hidden = false;
       say(liveNote, "The visitor's page, live:");
     }
+    lastStamp = Math.max(lastStamp, Date.now());
+    event.timestamp = lastStamp;
     try {
       replayer.addEvent(sanitize(event));
     } catch (error) {
