@@ -147,7 +147,7 @@
     }
     return rrwebLoading;
   }
-  var live = { socket: null, stop: null, queue: [], flushing: false };
+  var live = { socket: null, stop: null, queue: [], flushing: false, channel: null };
   function flushLive() {
     live.flushing = false;
     var events = live.queue;
@@ -199,8 +199,14 @@
     if (!event) return;
     live.queue.push(event);
     if (!live.flushing) {
+      // Changes made in one task travel together, sent from the next task. A message channel
+      // rather than setTimeout(0), which browsers delay by 4 ms inside nested timers.
       live.flushing = true;
-      setTimeout(flushLive, 0); // Changes made in one task travel together.
+      if (!live.channel) {
+        live.channel = new MessageChannel();
+        live.channel.port1.onmessage = flushLive;
+      }
+      live.channel.port2.postMessage(null);
     }
   }
   var liveView = {
