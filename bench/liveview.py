@@ -70,9 +70,7 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -84,6 +82,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+# The server process is started the way the tests start it (tests/processes.py).
+sys.path.insert(0, str(ROOT / "tests"))
+from processes import ServerProcess  # noqa: E402 - needs the path above.
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM = "/usr/bin/chromium"
 # The flags of tests/conftest.py, plus a dead proxy: Chromium sends every request that is not to
@@ -516,51 +517,11 @@ def big_body(elements):
             % "\n".join(rows))
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A cobrowse server process on 127.0.0.1, started the way tests/conftest.py starts it."""
+class Server(ServerProcess):
+    """A cobrowse server process on 127.0.0.1, started as the tests start it."""
 
     def __init__(self):
-        self.port = free_port()
-        self.base = "http://127.0.0.1:%d" % self.port
-        command = [sys.executable, "-m", "cobrowse", "serve", "--port", str(self.port), "--agent-key", AGENT_KEY]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.output = []
-        for line in self.process.stdout:
-            self.output.append(line)
-            if "agent console" in line:
-                break
-        threading.Thread(target=self._drain, daemon=True).start()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("cobrowse server did not start:\n" + "".join(self.output))
-
-    def _drain(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    @property
-    def console_url(self):
-        return "%s/agent?key=%s" % (self.base, AGENT_KEY)
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        super().__init__(agent_key=AGENT_KEY)
 
 
 class Site:

@@ -53,10 +53,7 @@ import platform
 import random
 import resource
 import shutil
-import socket
-import subprocess
 import sys
-import threading
 import time
 from array import array
 from collections import Counter
@@ -68,6 +65,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+# The server process is started the way the tests start it (tests/processes.py).
+sys.path.insert(0, str(ROOT / "tests"))
+from processes import ServerProcess  # noqa: E402 - needs the path above.
 RESULTS = ROOT / "bench" / "results"
 AGENT_KEY = "bench-agent-key"
 SERVER_CPU = 0
@@ -98,12 +98,6 @@ def raise_open_files():
     if soft != hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cpu_seconds(pid):
@@ -140,57 +134,21 @@ def percentile(ordered, fraction):
     return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
-class Server:
+class Server(ServerProcess):
     """A cobrowse server process on 127.0.0.1, pinned to CPU 0 when ``taskset`` is available."""
 
     def __init__(self, pin=True):
-        self.port = free_port()
-        command = [sys.executable, "-m", "cobrowse", "serve", "--port", str(self.port), "--agent-key", AGENT_KEY]
         taskset = shutil.which("taskset") if pin else None
-        if taskset:
-            # taskset execs the server, so the process id stays the server's own.
-            command = [taskset, "-c", str(SERVER_CPU)] + command
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, preexec_fn=raise_open_files)
-        self.pid = self.process.pid
-        self.output = []
-        for line in self.process.stdout:
-            self.output.append(line)
-            if "agent console" in line:
-                break
-        threading.Thread(target=self._drain, daemon=True).start()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
-        else:
-            self.process.kill()
-            raise RuntimeError("cobrowse server did not start:\n" + "".join(self.output))
-        if self.process.poll() is not None:
-            raise RuntimeError("cobrowse server exited:\n" + "".join(self.output))
+        # taskset execs the server, so the process id stays the server's own.
+        prefix = [taskset, "-c", str(SERVER_CPU)] if taskset else []
+        super().__init__(agent_key=AGENT_KEY, prefix=prefix, preexec_fn=raise_open_files)
         self.cpus = sorted(os.sched_getaffinity(self.pid))
         self.pinned = self.cpus == [SERVER_CPU] and len(os.sched_getaffinity(0)) > 1
         with open("/proc/%d/limits" % self.pid) as file:
             self.open_files = next((line.split()[3] for line in file if line.startswith("Max open files")), None)
 
-    def _drain(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-
     def alive(self):
         return self.process.poll() is None
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 # The load generator: this part runs in the worker processes.
@@ -656,7 +614,14 @@ def fmt(value, pattern="%.1f"):
     return "n/a" if value is None else pattern % value
 
 
-def row(level):
+def verdict(level, quiet_percent):
+    """Whether the level held, and whether other processes disturbed its window."""
+    if level["ok"]:
+        return "yes"
+    return "no (disturbed)" if level["other_cpu_percent"] >= quiet_percent else "no"
+
+
+def row(level, quiet_percent):
     latency = level["latency_ms"]
     sessions = "%d" % level["sessions"]
     if level["sessions"] != level["sessions_asked"]:
@@ -666,7 +631,7 @@ def row(level):
         fmt(latency["p50"]), fmt(latency["p99"]), fmt(latency["max"]), fmt(level["server_cpu_percent"], "%.0f"),
         level["rss_bytes"] / 1e6, fmt(level["kb_per_session"]), level["errors"] + level["lost"],
         " / ".join("%.0f" % value for value in level["generator_cpu_percent"]),
-        fmt(level["generator_lag_ms"]["p99"]), level["other_cpu_percent"], "yes" if level["ok"] else "no")
+        fmt(level["generator_lag_ms"]["p99"]), level["other_cpu_percent"], verdict(level, quiet_percent))
 
 
 TABLE_HEAD = [
@@ -766,7 +731,7 @@ def main(argv=None):
             level = run_level(server, workers, sessions, args, baseline_rss, peak)
             peak = max(peak, level["sessions"])
             levels.append(level)
-            print(row(level), flush=True)
+            print(row(level, args.quiet_percent), flush=True)
             if level["ok"]:
                 good = level
             else:
@@ -779,7 +744,7 @@ def main(argv=None):
                 level = run_level(server, workers, middle, args, baseline_rss, peak)
                 level["refinement"] = True
                 levels.append(level)
-                print(row(level) + " (refinement)", flush=True)
+                print(row(level, args.quiet_percent) + " (refinement)", flush=True)
     finally:
         if workers:
             workers.stop()
@@ -789,8 +754,13 @@ def main(argv=None):
     held = max((level["sessions"] for level in levels if level["ok"]), default=0)
     checks = targets(levels, held)
     elapsed = time.monotonic() - started
-    ramp_ended = ("all levels passed" if all(level["ok"] for level in levels)
-                  else "first level over the limit: %d sessions" % next(level["sessions_asked"] for level in levels if not level["ok"]))
+    first_failed = next((level for level in levels if not level["ok"]), None)
+    if first_failed is None:
+        ramp_ended = "all levels passed"
+    else:
+        ramp_ended = "first level over the limit: %d sessions%s" % (
+            first_failed["sessions_asked"],
+            ", disturbed by other processes" if first_failed["other_cpu_percent"] >= args.quiet_percent else "")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {
@@ -841,7 +811,7 @@ def main(argv=None):
         "",
     ]
     markdown += [line.replace("%g", "%g" % args.max_p99) for line in TABLE_HEAD]
-    markdown += [row(level) + (" (refinement)" if level.get("refinement") else "") for level in levels]
+    markdown += [row(level, args.quiet_percent) + (" (refinement)" if level.get("refinement") else "") for level in levels]
     markdown += ["", "Most sessions held with p99 < %g ms and no errors: **%d** (%s)." % (args.max_p99, held, ramp_ended)]
     busy = [level["sessions"] for level in levels if level["generator_busy"]]
     if busy:

@@ -11,20 +11,15 @@
 
 import http.server
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-AGENT_KEY = "test-agent-key"
+from processes import AGENT_KEY, ROOT, ServerProcess, free_port  # noqa: F401 - the tests import these from here.
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,53 +30,8 @@ EVENT_NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnec
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A cobrowse server process on a free port."""
-
-    def __init__(self, *args, port=None):
-        self.port = port or free_port()
-        self.base = "http://127.0.0.1:%d" % self.port
-        self.ws = "ws://127.0.0.1:%d" % self.port
-        self.key = AGENT_KEY
-        command = [sys.executable, "-m", "cobrowse", "serve", "--port", str(self.port), "--agent-key", self.key, *args]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.output = []
-        for line in self.process.stdout:
-            self.output.append(line)
-            if "agent console" in line:
-                break
-        threading.Thread(target=self._drain, daemon=True).start()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("cobrowse server did not start:\n" + "".join(self.output))
-
-    def _drain(self):
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    @property
-    def console_url(self):
-        return "%s/agent?key=%s" % (self.base, self.key)
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+class Server(ServerProcess):
+    """A cobrowse server process on a free port, with the tests' agent key."""
 
 
 @pytest.fixture(scope="session")
