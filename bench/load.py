@@ -32,11 +32,14 @@ good level and that one then narrows down the most sessions held (``--no-refine`
 memory per session of that extra level is not given: the server keeps the memory of the sessions
 closed to get there, so it would be too high.
 
-Other processes on the machine disturb the figures, so the script also reports the CPU used by
-everything else during each window (``/proc/stat`` minus the server, the generators and itself).
-Before each window it waits up to ``--wait-quiet`` seconds (60) for that to drop under
-``--quiet-percent`` (20 % of one core), and a window that fails while it was above that is
-measured again, up to three times (``--retries``).
+Other processes on the machine disturb the figures, so the script also reads the CPU used by
+everything else (``/proc/stat`` minus the server, the generators and itself) in half-second
+slices. Messages in flight during a slice in which it was at least ``--quiet-percent`` (20 % of
+one core), or in the half second after one, are left out of the latency figures; the table gives
+the quiet seconds that remain of each window, and the JSON the figures over all messages too.
+Before each window the script waits up to ``--wait-quiet`` seconds (60) for a quiet second, and a
+window that fails with less than half of it quiet is measured again, up to three times
+(``--retries``).
 
 Figures go to ``bench/results/load.json`` and ``bench/results/load.md``; the table is printed.
 """
@@ -77,6 +80,11 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TARGET_SESSIONS = 2000
 TARGET_P99_MS = 50.0
 TARGET_KB_PER_SESSION = 30.0
+# Other processes' CPU is read in slices of this many seconds during a window. A relayed message
+# whose flight overlaps a slice in which they used at least --quiet-percent of one core, or the
+# SPILL seconds after it (the backlog they left), is left out of the latency figures.
+SLICE_SECONDS = 0.5
+SPILL_SECONDS = 0.5
 # A generator process busier than this (% of its core) may be what limits a level.
 GENERATOR_BUSY_PERCENT = 85.0
 CONNECT_TIMEOUT = 20.0
@@ -199,6 +207,7 @@ class Generator:
         """Start a new measurement window."""
         self.measuring = False
         self.latencies = array("d")
+        self.received_at = array("d")
         self.lags = array("d")
         self.sent = self.received = self.lost = self.reordered = 0
         self.late_sends = 0
@@ -313,6 +322,7 @@ class Generator:
                     for event in message["events"]:
                         if self.measuring:
                             self.latencies.append((now - event["t"]) / 1e6)
+                            self.received_at.append(now / 1e9)
                             self.received += 1
                         seq = event["seq"]
                         if seq > session.expected:
@@ -387,6 +397,7 @@ class Generator:
             "sessions": len(self.sessions),
             "seconds": self.window_end - self.window_start,
             "latencies": self.latencies.tobytes(),
+            "received_at": self.received_at.tobytes(),
             "lags": self.lags.tobytes(),
             "sent": self.sent,
             "received": self.received,
@@ -530,9 +541,9 @@ def wait_for_quiet(server, workers, options):
 def run_level(server, workers, sessions, options, baseline_rss, peak):
     """Ramp to ``sessions``, wait, measure one window; return the level's figures.
 
-    A window that fails while other processes used at least ``options.quiet_percent`` of one core
-    is measured again, up to ``options.retries`` times; the level keeps the last window, and the
-    disturbed ones are listed in it. ``peak`` is the most sessions open before: below it, the
+    A window that fails while other processes were busy for more than half of it is measured
+    again, up to ``options.retries`` times; the level keeps the last window, and the disturbed
+    ones are listed in it. ``peak`` is the most sessions open before: below it, the
     memory per session is not given, because the server keeps the memory of closed sessions for
     reuse rather than returning it.
     """
@@ -543,13 +554,13 @@ def run_level(server, workers, sessions, options, baseline_rss, peak):
         waited = wait_for_quiet(server, workers, options)
         level = measure(server, workers, sessions, options, baseline_rss, peak, ramp)
         level["waited_for_quiet_s"] = waited
-        if level["ok"] or level["other_cpu_percent"] < options.quiet_percent or len(disturbed) >= options.retries:
+        if level["ok"] or not level["disturbed"] or len(disturbed) >= options.retries:
             level["disturbed_windows"] = disturbed
             return level
-        print("  (%d sessions: p99 %s ms while other processes used %.0f %% of one core; measuring again)"
-              % (level["sessions"], fmt(level["latency_ms"]["p99"]), level["other_cpu_percent"]), flush=True)
-        disturbed.append({key: level[key] for key in ("latency_ms", "server_cpu_percent", "other_cpu_percent",
-                                                      "generator_cpu_percent", "errors")})
+        print("  (%d sessions: other processes were busy for all but %.1f s of the window; measuring again)"
+              % (level["sessions"], level["quiet_seconds"]), flush=True)
+        disturbed.append({key: level[key] for key in ("latency_ms", "latency_ms_all", "quiet_seconds", "server_cpu_percent",
+                                                      "other_cpu_percent", "generator_cpu_percent", "errors")})
 
 
 def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
@@ -557,13 +568,29 @@ def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
     held = sum(reply["sessions"] for reply in ramp)
     meter = CpuMeter(server, workers)
     workers.ask("start", [None] * len(workers.conns), 30)
-    time.sleep(options.duration)
+    end = time.monotonic() + options.duration
+    disturbed = []  # (start, end) of the slices in which other processes were busy
+    while time.monotonic() < end:
+        piece = CpuMeter(server, workers)
+        time.sleep(max(min(SLICE_SECONDS, end - time.monotonic()), 0.05))
+        if piece.read()["other"] >= options.quiet_percent:
+            disturbed.append((piece.start["time"], time.monotonic()))
     windows = workers.ask("stop", [None] * len(workers.conns), 60)
     cpu = meter.read()
     server_cpu, workers_cpu, other_cpu = cpu["server"], cpu["workers"], cpu["other"]
     rss = rss_bytes(server.pid)
 
-    latencies = sorted(value for window in windows for value in array("d", window["latencies"]))
+    everything = []
+    kept = []
+    for window in windows:
+        for latency, received in zip(array("d", window["latencies"]), array("d", window["received_at"])):
+            everything.append(latency)
+            sent = received - latency / 1000
+            if not any(sent < stop + SPILL_SECONDS and received > start for start, stop in disturbed):
+                kept.append(latency)
+    everything.sort()
+    latencies = sorted(kept)
+    quiet_seconds = options.duration - sum(stop - start for start, stop in disturbed)
     lags = sorted(value for window in windows for value in array("d", window["lags"]))
     seconds = max(window["seconds"] for window in windows)
     errors = Counter()
@@ -578,7 +605,7 @@ def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
         "window_seconds": round(seconds, 2),
         "offered_per_s": round(held * options.rate, 1),
         "sent_per_s": round(sum(window["sent"] for window in windows) / seconds, 1),
-        "relayed_per_s": round(len(latencies) / seconds, 1),
+        "relayed_per_s": round(len(everything) / seconds, 1),
         "lost": sum(window["lost"] for window in windows),
         "reordered": sum(window["reordered"] for window in windows),
         "latency_ms": {
@@ -588,6 +615,13 @@ def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
             "max": round(latencies[-1], 2) if latencies else None,
             "count": len(latencies),
         },
+        "latency_ms_all": {
+            "p50": round(percentile(everything, 0.50), 2) if everything else None,
+            "p99": round(percentile(everything, 0.99), 2) if everything else None,
+            "max": round(everything[-1], 2) if everything else None,
+            "count": len(everything),
+        },
+        "quiet_seconds": round(quiet_seconds, 1),
         "server_cpu_percent": round(server_cpu, 1),
         "server_alive": server.alive(),
         "rss_bytes": rss,
@@ -604,6 +638,8 @@ def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
         "error_samples": samples[:10],
     }
     level["generator_busy"] = max(workers_cpu) >= GENERATOR_BUSY_PERCENT
+    # Less than half of the window without other processes busy is too little to judge by.
+    level["disturbed"] = quiet_seconds < options.duration / 2
     p99 = level["latency_ms"]["p99"]
     level["ok"] = (held == sessions and level["errors"] == 0 and level["server_alive"] and p99 is not None
                    and p99 < options.max_p99 and level["lost"] == 0)
@@ -614,30 +650,30 @@ def fmt(value, pattern="%.1f"):
     return "n/a" if value is None else pattern % value
 
 
-def verdict(level, quiet_percent):
+def verdict(level):
     """Whether the level held, and whether other processes disturbed its window."""
     if level["ok"]:
         return "yes"
-    return "no (disturbed)" if level["other_cpu_percent"] >= quiet_percent else "no"
+    return "no (disturbed)" if level["disturbed"] else "no"
 
 
-def row(level, quiet_percent):
+def row(level):
     latency = level["latency_ms"]
     sessions = "%d" % level["sessions"]
     if level["sessions"] != level["sessions_asked"]:
         sessions += " of %d" % level["sessions_asked"]
-    return "| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %d | %s | %s | %.0f | %s |" % (
+    return "| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %d | %s | %s | %.0f | %.1f | %s |" % (
         sessions, fmt(level["offered_per_s"], "%.0f"), fmt(level["relayed_per_s"], "%.0f"),
         fmt(latency["p50"]), fmt(latency["p99"]), fmt(latency["max"]), fmt(level["server_cpu_percent"], "%.0f"),
         level["rss_bytes"] / 1e6, fmt(level["kb_per_session"]), level["errors"] + level["lost"],
         " / ".join("%.0f" % value for value in level["generator_cpu_percent"]),
-        fmt(level["generator_lag_ms"]["p99"]), level["other_cpu_percent"], verdict(level, quiet_percent))
+        fmt(level["generator_lag_ms"]["p99"]), level["other_cpu_percent"], level["quiet_seconds"], verdict(level))
 
 
 TABLE_HEAD = [
     "| Sessions | Offered msg/s | Relayed msg/s | p50 ms | p99 ms | max ms | Server CPU % | Server RSS MB "
-    "| KB/session | Errors | Generator CPU % | Gen. lag p99 ms | Other CPU % | p99 < %g ms, no errors |",
-    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
+    "| KB/session | Errors | Generator CPU % | Gen. lag p99 ms | Other CPU % | Quiet s | p99 < %g ms, no errors |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
 ]
 
 
@@ -673,11 +709,11 @@ def main(argv=None):
     parser.add_argument("--max-p99", type=float, default=TARGET_P99_MS, help="p99 in ms that ends the ramp (default 50)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the server to CPU 0")
     parser.add_argument("--quiet-percent", type=float, default=20.0,
-                        help="other processes' CPU (%% of one core) above which a window counts as disturbed (default 20)")
+                        help="other processes' CPU (%% of one core) from which a slice of a window counts as disturbed (default 20)")
     parser.add_argument("--wait-quiet", type=float, default=60.0,
-                        help="seconds to wait at most for a quiet machine before each window (default 60)")
+                        help="seconds to wait at most for a quiet second before each window (default 60)")
     parser.add_argument("--retries", type=int, default=3,
-                        help="how often a failed, disturbed window is measured again (default 3)")
+                        help="how often a failed window that was mostly disturbed is measured again (default 3)")
     parser.add_argument("--no-refine", action="store_true", help="no extra level after the first failing one")
     args = parser.parse_args(argv)
 
@@ -731,7 +767,7 @@ def main(argv=None):
             level = run_level(server, workers, sessions, args, baseline_rss, peak)
             peak = max(peak, level["sessions"])
             levels.append(level)
-            print(row(level, args.quiet_percent), flush=True)
+            print(row(level), flush=True)
             if level["ok"]:
                 good = level
             else:
@@ -744,7 +780,7 @@ def main(argv=None):
                 level = run_level(server, workers, middle, args, baseline_rss, peak)
                 level["refinement"] = True
                 levels.append(level)
-                print(row(level, args.quiet_percent) + " (refinement)", flush=True)
+                print(row(level) + " (refinement)", flush=True)
     finally:
         if workers:
             workers.stop()
@@ -756,11 +792,11 @@ def main(argv=None):
     elapsed = time.monotonic() - started
     first_failed = next((level for level in levels if not level["ok"]), None)
     if first_failed is None:
-        ramp_ended = "all levels passed"
+        ramp_ended = "all levels passed, so the limit is higher: add levels with --sessions"
     else:
         ramp_ended = "first level over the limit: %d sessions%s" % (
             first_failed["sessions_asked"],
-            ", disturbed by other processes" if first_failed["other_cpu_percent"] >= args.quiet_percent else "")
+            ", disturbed by other processes" if first_failed["disturbed"] else "")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {
@@ -774,7 +810,11 @@ def main(argv=None):
         "extensions_negotiated": extensions,
         "definitions": {
             "latency_ms": "time.monotonic_ns() when the agent connection hands over the relayed view, minus the "
-                          "one the visitor put in the message just before sending it",
+                          "one the visitor put in the message just before sending it; messages in flight while "
+                          "other processes were busy (see quiet_seconds) are left out",
+            "latency_ms_all": "the same over every message of the window",
+            "quiet_seconds": "seconds of the window without a %g s slice in which other processes used at least "
+                             "quiet_percent of one core" % SLICE_SECONDS,
             "relayed_per_s": "view messages the agents received during the window, per second",
             "server_cpu_percent": "delta of utime + stime in /proc/PID/stat over the window / wall time, % of one core",
             "kb_per_session": "(server VmRSS at the level - VmRSS with 0 sessions) / sessions, KB = 1,000 bytes",
@@ -802,26 +842,27 @@ def main(argv=None):
         "a %d-character `view` %g times a second, the server relays it to the agent. Each level is measured "
         "for %g s after %g s of warm-up. Latency = agent receive - visitor send (CLOCK_MONOTONIC). "
         "KB/session = (server RSS - %.1f MB with 0 sessions) / sessions, KB = 1,000 bytes. Errors include lost messages. "
-        "Other CPU = what else kept this machine's CPUs busy during the window, in %% of one core."
+        "Other CPU = what else kept this machine's CPUs busy during the window, in %% of one core; "
+        "messages in flight while that was at least %g %% (in %g s slices) are left out of the latencies, and "
+        "Quiet s is what remains of the window."
         % (report["date"], os.cpu_count(), platform.python_version(),
            "pinned to CPU %d (taskset)" % SERVER_CPU if server.pinned else "NOT pinned",
            worker_count, ",".join(map(str, generator_cpus or cpus)), args.compression,
            ", ".join(extensions) if extensions else "none", args.size, args.rate,
-           args.duration, args.warmup, baseline_rss / 1e6),
+           args.duration, args.warmup, baseline_rss / 1e6, args.quiet_percent, SLICE_SECONDS),
         "",
     ]
     markdown += [line.replace("%g", "%g" % args.max_p99) for line in TABLE_HEAD]
-    markdown += [row(level, args.quiet_percent) + (" (refinement)" if level.get("refinement") else "") for level in levels]
+    markdown += [row(level) + (" (refinement)" if level.get("refinement") else "") for level in levels]
     markdown += ["", "Most sessions held with p99 < %g ms and no errors: **%d** (%s)." % (args.max_p99, held, ramp_ended)]
     busy = [level["sessions"] for level in levels if level["generator_busy"]]
     if busy:
         markdown += ["", "The generator was at or above %.0f %% of its core at %s sessions: there the generator may be "
                      "part of the latency." % (GENERATOR_BUSY_PERCENT, ", ".join(map(str, busy)))]
-    noisy = ["%d sessions (%.0f %%)" % (level["sessions"], level["other_cpu_percent"]) for level in levels
-             if level["other_cpu_percent"] >= args.quiet_percent]
+    noisy = ["%d sessions" % level["sessions"] for level in levels if level["disturbed"]]
     if noisy:
-        markdown += ["", "Other processes used at least %g %% of one core during the window at %s: those figures are "
-                     "disturbed; run again on a quiet machine." % (args.quiet_percent, ", ".join(noisy))]
+        markdown += ["", "Other processes were busy for more than half of the window at %s: those figures are "
+                     "disturbed; run again on a quiet machine." % ", ".join(noisy)]
     failures = [sample for level in levels for sample in level["error_samples"]]
     if failures:
         markdown += ["", "First errors:", ""] + ["- `%s`" % sample.replace("`", "'") for sample in dict.fromkeys(failures)][:10]
