@@ -38,7 +38,6 @@ Figures go to ``bench/results/boot.json`` and ``bench/results/boot.md``; the tab
 """
 
 import argparse
-import http.server
 import json
 import os
 import platform
@@ -46,7 +45,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,7 +55,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 # The server process is started the way the tests start it (tests/processes.py).
 sys.path.insert(0, str(ROOT / "tests"))
-from processes import ServerProcess  # noqa: E402 - needs the path above.
+from processes import PageServer, ServerProcess  # noqa: E402 - needs the path above.
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM = "/usr/bin/chromium"
 # The flags of tests/conftest.py, plus a dead proxy: Chromium sends every request that is not to
@@ -158,27 +156,8 @@ class Site:
                 server=server.base, tag=tag, config=json.dumps({"interpreter": interpreter}))
         pages["/blank.html"] = "<!doctype html><title>Blank</title><link rel='icon' href='data:,'>"
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = pages.get(urlsplit(self.path).path)
-                if body is None:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = "http://localhost:%d" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = PageServer(pages, headers={"Cache-Control": "no-cache"})
+        self.base = "http://localhost:%d" % self.server.port
 
     @property
     def landing(self):
@@ -188,7 +167,7 @@ class Site:
         return "%s/%s-%s.html" % (self.base, variant, runtime)
 
     def stop(self):
-        self.httpd.shutdown()
+        self.server.stop()
 
 
 class Network:

@@ -9,7 +9,6 @@
   this machine.
 """
 
-import http.server
 import json
 import re
 import socket
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from processes import AGENT_KEY, ROOT, ServerProcess, free_port  # noqa: F401 - the tests import these from here.
+from processes import AGENT_KEY, ROOT, PageServer, ServerProcess, free_port  # noqa: F401 - the tests import these from here.
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,33 +62,13 @@ class Site:
     """A customer's site on another origin: pages are published by path and served as given."""
 
     def __init__(self):
-        self.pages = {}
-        site = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = site.pages.get(urlsplit(self.path).path)
-                if body is None:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
+        self.server = PageServer()
+        self.pages = self.server.pages
+        self.port = self.server.port
         # The site is 127.0.0.1; "localhost" on the same port stands in for a third-party site.
         self.base = "http://127.0.0.1:%d" % self.port
         self.elsewhere = "http://localhost:%d" % self.port
         self.pages["/elsewhere.html"] = "<!doctype html><title>Elsewhere</title><link rel='icon' href='data:,'><h1>Another site</h1>"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def page(self, server, runtime, body="", path=None, head="", site_code="TEST-1", title="Customer page", **attributes):
         """Publish a page embedding the widget; return its URL. ``data_x="y"`` adds data-x="y"."""
@@ -106,7 +85,7 @@ class Site:
 def site():
     running = Site()
     yield running
-    running.httpd.shutdown()
+    running.server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,18 @@ Public names:
 - ``free_port()``: a TCP port nothing listens on right now.
 - ``ServerProcess``: ``python -m cobrowse serve`` on a free port (or the one given), started and
   waited for; ``stop()`` ends it. ``output`` keeps everything it printed.
+- ``PageServer``: a customer's site on a free loopback port, serving the HTML in its ``pages``
+  dict by path, exactly as given.
 """
 
+import http.server
 import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT_KEY = "test-agent-key"
@@ -74,3 +78,40 @@ class ServerProcess:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+class PageServer:
+    """HTML pages served by path from ``pages`` (a dict that may grow while it runs).
+
+    ``headers`` are sent with every page, e.g. ``{"Cache-Control": "no-cache"}``.
+    """
+
+    def __init__(self, pages=None, headers=None):
+        self.pages = {} if pages is None else pages
+        served = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = served.pages.get(urlsplit(self.path).path)
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
