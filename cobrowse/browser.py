@@ -79,9 +79,8 @@ class Widget:
         self.last_heard = 0
         self.lost_at = None  # When the connection of a live session was lost (ms), if it is.
         self.attempt = 0
-        # The live view: the socket the page is recorded onto, and the agents it was sent to.
+        # The live view: the socket the page is recorded onto.
         self.live_socket = None
-        self.live_agents = []
         self.hosts = links.site_hosts(options.get("domains"), js.location.hostname)
         self.show_ui = options.get("ui") != "none"
         self.popups = {"navigatingAway": True, "sessionEnded": True}
@@ -266,24 +265,21 @@ class Widget:
         self._render()
 
     def _sync_live_view(self):
-        """Record the page while agents watch: a full snapshot for each new socket and each
-        agent who joins late, nothing at all while no agent is there."""
+        """Record the page while agents watch: a full snapshot on each new socket and when the
+        server asks for one, nothing at all while no agent is there. Agents who join late are
+        shown the page from the server's log of the view, so they cost the visitor nothing."""
         session = self.session
         socket = self.socket
-        watched = (socket is not None and socket.readyState == 1 and session.agents
-                   and in_session(session.state) and not session.reconnecting)
-        if not watched:
+        if not (socket is not None and socket.readyState == 1 and session.watched()):
+            session.snapshot_wanted = False
             if self.live_socket is not None:
                 self.live_socket = None
-                self.live_agents = []
                 js.window.Cobrowse._live.stop()
             return
-        agents = [agent_id for agent_id, _ in session.agents]
-        late = [agent_id for agent_id in agents if agent_id not in self.live_agents]
-        if socket is not self.live_socket or late:
+        if socket is not self.live_socket or session.snapshot_wanted:
+            session.snapshot_wanted = False
             self.live_socket = socket
             js.window.Cobrowse._live.start(socket)
-        self.live_agents = agents
 
     def _flush(self, *args):
         self.flush_scheduled = False

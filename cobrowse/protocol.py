@@ -8,6 +8,7 @@ Public names:
 - ``decode(text, accept)``: parse and validate one message whose ``type`` is in ``accept``.
 - ``VISITOR_TO_SERVER``, ``SERVER_TO_VISITOR``, ``AGENT_TO_SERVER``, ``SERVER_TO_AGENT``: the
   message types each direction may carry.
+- ``FULL_SNAPSHOT``: the rrweb event type, within a ``view``, of a full snapshot of the page.
 
 Messages are JSON objects ``{"v": 1, "type": ..., ...fields}``; ``docs/protocol.md`` lists them.
 The module is pure Python and runs on CPython (the server) and MicroPython (the widget).
@@ -22,6 +23,9 @@ MAX_MESSAGE_CHARS = 64 * 1024
 
 # A ``view`` message carries the live view; a full snapshot of a big page is larger.
 MAX_VIEW_CHARS = 4 * 1024 * 1024
+
+# The events of a ``view`` are rrweb's; this is the type of the one that holds the whole page.
+FULL_SNAPSHOT = 2
 
 _TEXT = 2048
 _NAME = 80
@@ -48,6 +52,7 @@ SCHEMAS = {
     "ended": {"reason": (str, True, 200), "url": (str, False, _TEXT)},
     "error": {"code": (str, True, _CODE), "message": (str, True, 500), "retryAfter": (int, False, 0)},
     "pong": {},
+    "snapshot": {},
     # Agent to server.
     "join": {"code": (str, True, _CODE), "name": (str, True, _NAME)},
     "rejoin": {"token": (str, True, _CODE)},
@@ -61,9 +66,24 @@ SCHEMAS = {
 }
 
 VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "ping")
-SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong")
+SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot")
 AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping")
 SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong")
+
+
+def _refuse_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+try:
+    # CPython reads NaN and Infinity unless told not to; the server relays a view as the text
+    # that came, so what it lets through must be JSON that every browser can parse.
+    json.loads("0", parse_constant=_refuse_constant)
+
+    def _loads(text):
+        return json.loads(text, parse_constant=_refuse_constant)
+except TypeError:  # MicroPython's json.loads takes no options.
+    _loads = json.loads
 
 
 def _shown(value):
@@ -126,7 +146,7 @@ def decode(text, accept):
         # Only the live view may be big; it is sent compact, with these two fields first.
         raise ProtocolError("too_large", "message longer than %d characters" % MAX_MESSAGE_CHARS)
     try:
-        message = json.loads(text)
+        message = _loads(text)
     except (ValueError, RuntimeError):  # CPython raises RecursionError on deeply nested JSON.
         raise ProtocolError("bad_json", "message is not valid JSON")
     if not isinstance(message, dict):

@@ -3,7 +3,7 @@
 Public names:
 
 - ``create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout, network_timeout,
-  idle_timeout, allowed_origins, limiter)``: the Starlette application.
+  idle_timeout, allowed_origins, limiter, view_log)``: the Starlette application.
 - ``Hub``: this process's open connections and timers, by access code.
 - ``Connection``: one open WebSocket as the hub knows it.
 - ``summary(session, visitor_connected)``: the session as agents see it;
@@ -24,7 +24,8 @@ Options of ``create_app``: a session with no agent for ``agent_wait_timeout`` se
 ``USER_TIMEOUT``; a visitor whose connection dropped may resume within its session's network
 timeout (the page's, else ``network_timeout``), an agent may rejoin within ``network_timeout``;
 a connection silent for ``idle_timeout`` seconds is closed; ``allowed_origins`` are the page
-origins allowed besides the server's own; ``limiter`` counts failed joins (``store.JoinLimiter``).
+origins allowed besides the server's own; ``limiter`` counts failed joins (``store.JoinLimiter``);
+``view_log`` keeps each session's live view for agents who join late (``store.ViewLog``).
 """
 
 import asyncio
@@ -48,7 +49,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cobrowse import protocol
 from cobrowse.session import Reasons
-from cobrowse.store import CodesExhausted, MemoryJoinLimiter, MemoryStore, new_token
+from cobrowse.store import LOST, CodesExhausted, MemoryJoinLimiter, MemoryStore, MemoryViewLog, new_token
 
 log = logging.getLogger("cobrowse")
 
@@ -93,6 +94,7 @@ NO_SESSION = "No active session with that code"
 SESSION_OVER = "The co-browse session is over"
 AGENT_OVER = "You are no longer in this co-browse session"
 PONG = protocol.encode("pong")
+SNAPSHOT = protocol.encode("snapshot")
 
 
 def browser_modules():
@@ -387,10 +389,11 @@ def same_origin(origin, host_header):
 
 def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAIT_TIMEOUT_SECONDS,
                network_timeout=NETWORK_TIMEOUT_SECONDS, idle_timeout=IDLE_TIMEOUT_SECONDS,
-               allowed_origins=(), limiter=None):
+               allowed_origins=(), limiter=None, view_log=None):
     """The Starlette application (see the module's docstring for its options)."""
     store = store or MemoryStore()
     limiter = limiter or MemoryJoinLimiter()
+    view_log = view_log or MemoryViewLog()
     allowed = {normalize_origin(origin) for origin in allowed_origins}
     # A socket silent for half the idle timeout (two missed heartbeats by default) is taken
     # to be dead by a resume or rejoin that wants its session.
@@ -457,6 +460,7 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
         hub.cancel(("wait", code))
         for agent in session["agents"]:
             hub.cancel(("agent", code, agent["id"]))
+        await view_log.drop(code)
         text = protocol.encode("ended", reason=reason, url=url)
         visitor = hub.visitors.pop(code, None)
         agents = hub.agents.pop(code, {})
@@ -534,6 +538,8 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
         await broadcast(code)
         session = await store.get(code)
         if session is not None and not session["agents"]:
+            # The visitor stops recording: what the log holds would be stale for the next agent.
+            await view_log.drop(code)
             hub.later(("wait", code), agent_wait_timeout, wait_over, code)
 
     async def sweep():
@@ -577,10 +583,9 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
                     message = protocol.decode(text, protocol.VISITOR_TO_SERVER)
                     kind = message["type"]
                     if kind == "view":
-                        # The hot path: encoded once, sent to every agent as it is.
                         if conn.code is None:
                             raise protocol.ProtocolError("out_of_order", "no session has been started on this connection")
-                        await relay_view(conn.code, message["events"])
+                        await relay_view(conn.code, text, message["events"])
                     elif kind == "ping":
                         await hub.send(conn, PONG)
                     elif kind == "start":
@@ -647,18 +652,28 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
                                              agents=public_agents(session)))
         await broadcast(code)
 
-    async def relay_view(code, events):
+    async def relay_view(code, text, events):
+        """The hot path: a view message, validated by ``protocol.decode``, goes to every agent
+        as the text that came, and into the session's log for agents who join later."""
+        full = any(type(event) is dict and event.get("type") == protocol.FULL_SNAPSHOT for event in events)
+        await view_log.record(code, text, full)
         agents = hub.agents.get(code)
-        try:
-            text = json.dumps({"v": protocol.VERSION, "type": "view", "events": events},
-                              ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        except (ValueError, RecursionError):
-            raise protocol.ProtocolError("bad_field", "field 'events' of view must be plain JSON (no NaN or Infinity)")
-        if len(text) > protocol.MAX_VIEW_CHARS:
-            raise protocol.ProtocolError("too_large", "view would be longer than %d characters" % protocol.MAX_VIEW_CHARS)
         if agents:
             for agent in list(agents.values()):
                 await hub.send(agent, text)
+
+    async def catch_up(conn, code):
+        """Show an agent who just joined or came back the visitor's current page: from the
+        session's log, or, when the log outgrew its limit, from a new snapshot the visitor is
+        asked for (every agent then gets it). With no log at all, the visitor's first snapshot
+        is still on its way to every agent."""
+        log = await view_log.replay(code)
+        if log == LOST:
+            await view_log.drop(code)
+            await hub.to_visitor(code, SNAPSHOT)
+        elif log:
+            for text in log:
+                await hub.send(conn, text)
 
     async def agent_socket(socket: WebSocket):
         await socket.accept()
@@ -732,6 +747,7 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
         await hub.send(conn, protocol.encode("joined", id=agent["id"], name=name, token=agent["token"],
                                              session=summary(session, code in hub.visitors)))
         await hub.to_visitor(code, protocol.encode("agent_joined", id=agent["id"], name=name))
+        await catch_up(conn, code)
         await broadcast(code)
 
     async def rejoin(conn, message):
@@ -751,6 +767,7 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
         hub.agents.setdefault(code, {})[agent["id"]] = conn
         await hub.send(conn, protocol.encode("joined", id=agent["id"], name=agent["name"], token=token,
                                              session=summary(session, code in hub.visitors)))
+        await catch_up(conn, code)
 
     async def static_file(request):
         return static.response(request, request.path_params["path"])
@@ -782,4 +799,5 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
     app.state.store = store
     app.state.hub = hub
     app.state.limiter = limiter
+    app.state.view_log = view_log
     return app

@@ -96,6 +96,9 @@ class VisitorSession:
         self.ended_reason = None  # Why the last session ended, for the widget's notice.
         self.ending_reason = None  # The reason asked for while DISCONNECTING.
         self.error = None  # Why the last start failed, as a sentence for the visitor.
+        # The server asked for a new full snapshot of the live view; the adapter takes it and
+        # clears this.
+        self.snapshot_wanted = False
         self.events = []
         self.outbox = []
 
@@ -176,6 +179,9 @@ class VisitorSession:
         kind = message["type"]
         if kind == "pong":
             return message
+        if kind == "snapshot":
+            self.snapshot_wanted = self.watched()
+            return message
         if kind == "started":
             if self.state != States.STARTING:
                 return message
@@ -217,6 +223,11 @@ class VisitorSession:
             # While reconnecting, "in_use" means the server has not yet noticed that our old
             # connection died: the adapter tries again, within the network timeout.
         return message
+
+    def watched(self):
+        """True while the page is to be recorded for the live view: a session is on, connected,
+        with at least one agent."""
+        return bool(self.agents) and in_session(self.state) and not self.reconnecting and not self.resuming
 
     def connected(self):
         """A connection opened: a session waiting to be resumed asks for it first."""

@@ -10,7 +10,10 @@ Public names:
 - ``new_token()``: a fresh secret (a resume token, an agent's token, an agent id).
 - ``JoinLimiter``: the interface that counts failed joins per client.
 - ``MemoryJoinLimiter``: the default limiter, in this process's memory.
-- ``RETIRED_CODE_SECONDS``, ``TOKEN_BYTES``, ``JOIN_ATTEMPTS``, ``JOIN_WINDOW_SECONDS``.
+- ``ViewLog``: the interface that keeps each session's live view for late joiners; ``LOST``.
+- ``MemoryViewLog``: the default view log, in this process's memory.
+- ``RETIRED_CODE_SECONDS``, ``TOKEN_BYTES``, ``JOIN_ATTEMPTS``, ``JOIN_WINDOW_SECONDS``,
+  ``VIEW_LOG_CHARS``.
 
 A session is a plain dict (JSON-ready, so another store can serialize it):
 ``{"accessCode", "SID", "siteCode", "url", "title", "agents": [{"id", "name", "token"}],
@@ -293,3 +296,66 @@ class MemoryJoinLimiter(JoinLimiter):
         self._sweep(now)
         self._recent(client, now)
         self._failures.setdefault(client, []).append(now)
+
+
+class ViewLog:
+    """The interface that keeps each session's live view, so that an agent who joins (or comes
+    back) late sees the current page at once, without a new snapshot that would rebuild the
+    view of the agents already watching.
+
+    A log is the view message that carried the latest full snapshot, then every view message
+    after it, as the text that came from the visitor. A session is in one of three states:
+    no log (no snapshot has come since the log was last dropped), a log, or a lost log (it grew
+    past its limit; a new snapshot is needed to serve a late joiner).
+    """
+
+    async def record(self, code, text, full):
+        """Keep view message ``text`` of session ``code``; ``full`` when it carries a full snapshot."""
+        raise NotImplementedError
+
+    async def replay(self, code):
+        """The messages to send a late joiner, oldest first: a list, or None when there is no
+        log, or ``LOST`` when the log outgrew its limit."""
+        raise NotImplementedError
+
+    async def drop(self, code):
+        """Forget the session's log (it ended, or nobody is watching any more)."""
+        raise NotImplementedError
+
+
+# What ``ViewLog.replay`` returns for a log that outgrew its limit.
+LOST = "lost"
+
+# A session's view log is dropped past this many characters (its snapshot and the changes
+# since), about 8 MB: a late joiner then waits for a new snapshot instead.
+VIEW_LOG_CHARS = 8 * 1024 * 1024
+
+
+class MemoryViewLog(ViewLog):
+    """Each session's log in this process's memory, up to ``limit`` characters."""
+
+    def __init__(self, limit=VIEW_LOG_CHARS):
+        self.limit = limit
+        self._logs = {}  # code -> [total characters, [messages]], or LOST
+
+    async def record(self, code, text, full):
+        if full:
+            self._logs[code] = [len(text), [text]]
+            return
+        log = self._logs.get(code)
+        if log is None or log == LOST:
+            return
+        log[0] += len(text)
+        if log[0] > self.limit:
+            self._logs[code] = LOST
+        else:
+            log[1].append(text)
+
+    async def replay(self, code):
+        log = self._logs.get(code)
+        if log is None or log == LOST:
+            return log
+        return list(log[1])
+
+    async def drop(self, code):
+        self._logs.pop(code, None)

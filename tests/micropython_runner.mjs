@@ -300,6 +300,7 @@ def check_protocol_errors():
         "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
         "error": {"code": "busy", "message": "Try again soon", "retryAfter": 5},
         "pong": {},
+        "snapshot": {},
         "join": {"code": CODE, "name": "Alice"},
         "rejoin": {"token": TOKEN},
         "leave": {},

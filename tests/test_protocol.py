@@ -41,6 +41,7 @@ FULL = {
     "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
     "error": {"code": "rate_limited", "message": "Too many attempts, wait 42 s", "retryAfter": 42},
     "pong": {},
+    "snapshot": {},
     "join": {"code": "004213", "name": "Alice"},
     "rejoin": {"token": TOKEN},
     "leave": {},
@@ -104,7 +105,7 @@ def test_a_type_is_refused_where_it_does_not_travel(direction, kind):
 
 def test_the_directions_are_the_documented_ones():
     assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "ping")
-    assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong")
+    assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot")
     assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping")
     assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong")
 
@@ -161,6 +162,13 @@ def test_a_missing_version_is_refused():
 @pytest.mark.parametrize("text", ["", " ", "{", "not json", "{'v': 1}", '{"v": 1,}', "[1, 2", '{"v": 1} trailing', "\x00"])
 def test_text_that_is_not_json_is_refused(text):
     error = refused(text)
+    assert (error.code, error.message) == ("bad_json", "message is not valid JSON")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(constant):
+    # Python's json module reads them; browsers do not, and views are relayed as they came.
+    error = refused('{"v": 1, "type": "view", "events": [%s]}' % constant, VISITOR_TO_SERVER)
     assert (error.code, error.message) == ("bad_json", "message is not valid JSON")
 
 

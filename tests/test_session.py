@@ -445,6 +445,35 @@ def test_agent_joined_outside_a_session_is_ignored(state):
     assert snapshot(session) == before
 
 
+# -- the live view ----------------------------------------------------------------------------
+
+
+def test_the_page_is_watched_while_a_connected_session_has_an_agent():
+    assert active().watched()
+    assert not waiting().watched()
+    assert not starting().watched()
+    assert not disconnecting().watched()
+    assert not reconnecting().watched()
+    assert not resuming().watched()
+
+
+def test_the_servers_request_for_a_snapshot_is_kept_for_the_adapter_and_fires_nothing():
+    session = active()
+    assert session.snapshot_wanted is False
+    assert session.receive(server("snapshot")) == {"type": "snapshot"}
+    assert session.snapshot_wanted is True
+    assert take_events(session) == [] and take_sent(session) == []
+
+
+@pytest.mark.parametrize("build", [ready, starting, waiting, disconnecting, reconnecting],
+                         ids=["ready", "starting", "waiting", "disconnecting", "reconnecting"])
+def test_a_snapshot_is_not_wanted_while_nobody_watches(build):
+    session = build()
+    before = snapshot(session)
+    session.receive(server("snapshot"))
+    assert snapshot(session) == before
+
+
 def test_an_agent_leaving_while_disconnecting_is_reported_and_counted():
     session = disconnecting()
     session.receive(server("agent_left", id=AGENT[0], name=AGENT[1]))

@@ -11,9 +11,10 @@ import re
 import pytest
 
 from cobrowse import store
+from cobrowse.protocol import MAX_VIEW_CHARS
 from cobrowse.store import (
-    JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, RETIRED_CODE_SECONDS, JoinLimiter, MemoryJoinLimiter, MemoryStore,
-    SessionStore, new_access_code, new_token,
+    JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, LOST, RETIRED_CODE_SECONDS, VIEW_LOG_CHARS, JoinLimiter, MemoryJoinLimiter,
+    MemoryStore, MemoryViewLog, SessionStore, ViewLog, new_access_code, new_token,
 )
 from helpers import run_async as run
 
@@ -390,3 +391,54 @@ def test_clients_are_limited_separately_and_forgotten_when_quiet(clock):
     limited, other, later, remembered = run(scenario())
     assert limited == 10 and other == 0 and later == 0
     assert remembered == {("key", "10.0.0.2")}
+
+
+# -- the view log ------------------------------------------------------------------------------
+
+
+def test_the_view_log_interface_is_all_coroutines():
+    for name in ("record", "replay", "drop"):
+        assert inspect.iscoroutinefunction(getattr(ViewLog, name)), name
+        assert inspect.iscoroutinefunction(getattr(MemoryViewLog, name)), name
+
+
+def test_a_log_starts_at_a_full_snapshot_and_keeps_the_changes_after_it():
+    async def steps():
+        log = MemoryViewLog()
+        assert await log.replay("111111") is None
+        await log.record("111111", "change before any snapshot", False)
+        assert await log.replay("111111") is None
+        await log.record("111111", "snapshot 1", True)
+        await log.record("111111", "change 1", False)
+        await log.record("222222", "other session", True)
+        assert await log.replay("111111") == ["snapshot 1", "change 1"]
+        await log.record("111111", "snapshot 2", True)
+        await log.record("111111", "change 2", False)
+        assert await log.replay("111111") == ["snapshot 2", "change 2"]
+        assert await log.replay("222222") == ["other session"]
+        await log.drop("111111")
+        await log.drop("111111")
+        assert await log.replay("111111") is None
+        assert await log.replay("222222") == ["other session"]
+
+    run(steps())
+
+
+def test_a_log_past_its_limit_is_lost_until_the_next_snapshot():
+    async def steps():
+        log = MemoryViewLog(limit=10)
+        await log.record("111111", "12345", True)
+        await log.record("111111", "12345", False)
+        assert await log.replay("111111") == ["12345", "12345"]
+        await log.record("111111", "1", False)
+        assert await log.replay("111111") == LOST
+        await log.record("111111", "later", False)
+        assert await log.replay("111111") == LOST
+        await log.record("111111", "fresh", True)
+        assert await log.replay("111111") == ["fresh"]
+
+    run(steps())
+
+
+def test_the_default_limit_holds_two_of_the_largest_views():
+    assert MemoryViewLog().limit == VIEW_LOG_CHARS >= 2 * MAX_VIEW_CHARS
