@@ -6,10 +6,11 @@ Public names:
 - ``ServerProcess``: ``python -m cobrowse serve`` on a free port (or the one given), started and
   waited for; ``stop()`` ends it. ``output`` keeps everything it printed.
 - ``PageServer``: a customer's site on a free loopback port, serving the HTML in its ``pages``
-  dict by path, exactly as given.
+  dict by path, exactly as given (other files too, typed by their extension).
 """
 
 import http.server
+import mimetypes
 import socket
 import subprocess
 import sys
@@ -83,6 +84,7 @@ class ServerProcess:
 class PageServer:
     """HTML pages served by path from ``pages`` (a dict that may grow while it runs).
 
+    A path ending in another extension (``.css``, ``.svg``) is served with that type.
     ``headers`` are sent with every page, e.g. ``{"Cache-Control": "no-cache"}``.
     """
 
@@ -98,8 +100,9 @@ class PageServer:
                     self.end_headers()
                     return
                 data = body.encode()
+                kind = mimetypes.guess_type(urlsplit(self.path).path)[0] or "text/html"
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)

@@ -122,12 +122,30 @@ function keepToken(token) {
 }
 
 // The live view: rrweb's replayer, fed the visitor's recorded events as they arrive. It is
-// created on the first Meta (4) or FullSnapshot (2) event, so an agent who joins late starts
-// from the snapshot the visitor takes for them. Events are applied as soon as they arrive:
+// created on the first Meta (4) or FullSnapshot (2) event, so an agent who joins late or comes
+// back starts from the server's log of the view: the latest snapshot and the changes since. Events are applied as soon as they arrive:
 // each is stamped with its arrival time on this machine, so the replay clock never holds one
 // back (not for a snapshot that took long to arrive, nor for clocks that disagree).
 let replayer = null;
 let lastStamp = 0;
+// The visitor's window size, as the replay last heard it (rrweb's Meta and ViewportResize).
+let replaySize = null;
+
+// The replay is shown whole: a visitor's window wider than the console's room is scaled down to
+// fit, in its own proportions. rrweb's pointer lives in the scaled wrapper, so it stays over the
+// right spot of the page.
+function fitReplay() {
+  if (!replayer || !replaySize) {
+    return;
+  }
+  const room = liveSection.clientWidth - (replayBox.offsetWidth - replayBox.clientWidth);
+  const scale = Math.min(1, room / replaySize.width);
+  replayer.wrapper.style.transform = scale < 1 ? "scale(" + scale + ")" : "";
+  replayBox.style.width = replaySize.width * scale + "px";
+  replayBox.style.height = replaySize.height * scale + "px";
+}
+
+window.addEventListener("resize", fitReplay);
 
 function showView(events) {
   if (!window.rrweb || !Array.isArray(events)) {
@@ -138,7 +156,7 @@ function showView(events) {
       continue;
     }
     if (replayer && event.type === 4) {
-      // A new snapshot (another agent joined, or the visitor's page or connection changed)
+      // A new snapshot (the visitor's page or connection changed, or the server asked for one)
       // starts a fresh replay: rebuilding a live replay in place can race with the changes
       // that follow it.
       dropReplayer();
@@ -149,6 +167,10 @@ function showView(events) {
       }
       replayer = new window.rrweb.Replayer([], {
         root: replayBox, liveMode: true, mouseTail: false, showWarning: false, UNSAFE_replayCanvas: false,
+      });
+      replayer.on("resize", (size) => {
+        replaySize = size;
+        fitReplay();
       });
       lastStamp = Date.now() - 1;
       replayer.startLive(lastStamp);
@@ -204,7 +226,10 @@ function dropReplayer() {
     }
   }
   replayer = null;
+  replaySize = null;
   replayBox.replaceChildren();
+  replayBox.style.width = "";
+  replayBox.style.height = "";
 }
 
 function stopView() {
