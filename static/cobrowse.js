@@ -234,6 +234,11 @@
           slimDOMOptions: { script: true, comment: true },
           recordCanvas: false,
           collectFonts: false,
+          // rrweb's default keeps one pointer position per 50 ms and drops the last one when it
+          // comes sooner, so the agent would see the pointer short of where it stopped. Every
+          // position is kept instead (browsers send at most one mousemove a frame); they still
+          // travel in batches.
+          sampling: { mousemove: 0 },
         }) || null;
       }).catch(function (error) {
         console.error("Cobrowse: the live view is not available:", error);
