@@ -147,45 +147,88 @@
     }
     return rrwebLoading;
   }
-  var live = { socket: null, stop: null, queue: [], flushing: false, channel: null };
+  // A snapshot is taken in a task of its own (a timer's), so that it adds to no other long task:
+  // neither the evaluation of rrweb's script (the browser fires its load event in that same
+  // task) nor the Python runtime's handler that asked for the snapshot.
+  function inNextTask(value) {
+    return new Promise(function (resolve) { setTimeout(function () { resolve(value); }, 0); });
+  }
+  // A message this long (a full snapshot, in practice) is sent from the task after the one that
+  // encodes it: on a big page each step takes tens of milliseconds, and two such tasks block
+  // the page less than one that does both.
+  var LONG_MESSAGE = 65536;
+  var live = { socket: null, stop: null, queue: [], flushing: false, channel: null, encoded: null };
+  function sendLive(text) {
+    if (live.socket && live.socket.readyState === 1) live.socket.send(text);
+  }
   function flushLive() {
     live.flushing = false;
+    if (live.encoded !== null) {
+      sendLive(live.encoded);
+      live.encoded = null;
+    }
     var events = live.queue;
     live.queue = [];
-    if (live.socket && live.socket.readyState === 1 && events.length) {
-      // Compact, with v and type first: the protocol lets only this shape be large.
-      live.socket.send(JSON.stringify({ v: 1, type: "view", events: events }));
+    if (!events.length || !live.socket || live.socket.readyState !== 1) return;
+    // Compact, with v and type first: the protocol lets only this shape be large.
+    var text = JSON.stringify({ v: 1, type: "view", events: events });
+    if (text.length < LONG_MESSAGE) {
+      sendLive(text);
+    } else {
+      live.encoded = text;
+      scheduleFlush();
     }
+  }
+  // Changes made in one task travel together, sent from the next task. A message channel
+  // rather than setTimeout(0), which browsers delay by 4 ms inside nested timers.
+  function scheduleFlush() {
+    if (live.flushing) return;
+    live.flushing = true;
+    if (!live.channel) {
+      live.channel = new MessageChannel();
+      live.channel.port1.onmessage = flushLive;
+    }
+    live.channel.port2.postMessage(null);
   }
   // rrweb blocks the widget's host element but still follows changes inside its (open) shadow
   // root; replayed, they refer to nodes the agent never got and stall the replay. So the ids
   // the agent has are tracked, and changes under any other node are dropped: the agent sees
   // everything but the widget.
   var sentIds = new Set();
-  function isWidget(node) {
-    // Blocked elements lose their attributes in the snapshot: find the widget by its rrweb id.
+  // The widget host's rrweb id, looked up once per event. Blocked elements lose their
+  // attributes in the snapshot, so there the widget is known by its id only.
+  function widgetId() {
     var host = document.getElementById("cobrowse-widget");
-    return !!(node && host && window.rrweb.record.mirror.getId(host) === node.id);
+    return host ? window.rrweb.record.mirror.getId(host) : null;
   }
-  function learn(node) {
-    if (!node) return;
-    sentIds.add(node.id);
-    if (node.childNodes) {
-      node.childNodes = node.childNodes.filter(function (child) { return !isWidget(child); });
-      node.childNodes.forEach(learn);
+  // Notes every id of a serialized subtree as sent and takes the widget out of it. A full
+  // snapshot holds a node per element and per text and is learnt inside record()'s task, so
+  // this is one loop over an explicit stack, with no array or function made per node.
+  function learn(root, widget) {
+    var stack = [root];
+    while (stack.length) {
+      var node = stack.pop();
+      sentIds.add(node.id);
+      var children = node.childNodes;
+      if (!children) continue;
+      for (var i = children.length - 1; i >= 0; i--) {
+        if (children[i].id === widget) children.splice(i, 1);
+        else stack.push(children[i]);
+      }
     }
   }
   function withoutWidget(event) {
     if (event.type === 2 && event.data) {
       sentIds = new Set();
-      learn(event.data.node);
+      if (event.data.node) learn(event.data.node, widgetId());
       return event;
     }
     if (event.type !== 3 || !event.data || event.data.source !== 0) return event;
     var data = event.data;
+    var widget = widgetId();
     data.adds = (data.adds || []).filter(function (add) {
-      if (!sentIds.has(add.parentId) || isWidget(add.node)) return false;
-      learn(add.node);
+      if (!sentIds.has(add.parentId) || !add.node || add.node.id === widget) return false;
+      learn(add.node, widget);
       return true;
     });
     data.removes = (data.removes || []).filter(function (item) { return sentIds.has(item.id); });
@@ -198,26 +241,19 @@
     event = withoutWidget(event);
     if (!event) return;
     live.queue.push(event);
-    if (!live.flushing) {
-      // Changes made in one task travel together, sent from the next task. A message channel
-      // rather than setTimeout(0), which browsers delay by 4 ms inside nested timers.
-      live.flushing = true;
-      if (!live.channel) {
-        live.channel = new MessageChannel();
-        live.channel.port1.onmessage = flushLive;
-      }
-      live.channel.port2.postMessage(null);
-    }
+    scheduleFlush();
   }
   var liveView = {
     // Record onto this socket; when already recording, send a new full snapshot on it.
     start: function (socket) {
       live.socket = socket;
       if (live.stop) {
-        window.rrweb.record.takeFullSnapshot(true);
+        inNextTask().then(function () {
+          if (live.stop) window.rrweb.record.takeFullSnapshot(true);
+        });
         return;
       }
-      loadRrweb().then(function (rrweb) {
+      loadRrweb().then(inNextTask).then(function (rrweb) {
         if (!live.socket || live.stop) return;
         live.stop = rrweb.record({
           emit: emit,
@@ -247,6 +283,7 @@
     stop: function () {
       live.socket = null;
       live.queue = [];
+      live.encoded = null;
       if (live.stop) {
         live.stop();
         live.stop = null;
