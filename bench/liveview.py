@@ -28,12 +28,18 @@ things in the same run:
    cobrowse.js fetches rrweb and calls ``rrweb.record(...)``: that call is timed in the page (a
    wrapper installed on ``window.rrweb`` as rrweb defines it). It sets up rrweb's observers and
    serializes the whole DOM, with masking, into the Meta and FullSnapshot events,
-   synchronously. cobrowse.js then sends them in a ``setTimeout(0)`` task; the ``JSON.stringify``
-   and ``WebSocket.send`` of that message are timed by wrappers. The three together are the
-   main-thread time the target applies to. On the first round, ``--repeats`` more
-   ``rrweb.record.takeFullSnapshot(true)`` calls (what each late joiner costs) are timed the same
-   way, and ticks are driven at 10/s for ``--big-seconds`` right after the join, to show whether
-   a big snapshot leaves the replay behind. The time from the start of ``record()`` until the page
+   synchronously. cobrowse.js then encodes them in a task of their own and, the message being
+   long, sends it from the next; the ``JSON.stringify`` and ``WebSocket.send`` of that message
+   are timed by wrappers. The three together are the main-thread time the target applies to; the
+   visitor's longest task between the agent's click on Join and the page in the agent's replay
+   (a ``longtask`` PerformanceObserver) is reported next to it, and so is the main thread's CPU
+   time from the start of ``record()`` to the send (the thread time of its tasks in a Chromium
+   trace), which unlike wall time does not grow while other processes hold the machine's CPUs
+   (at the join, the agent's console and the server are busy too). On the first round,
+   ``--repeats`` more ``rrweb.record.takeFullSnapshot(true)`` calls (what a reconnect or the
+   server's ``snapshot`` request costs; a late joiner costs nothing, being served from the
+   server's log of the view) are timed the same way, and ticks are driven at 10/s for
+   ``--big-seconds`` right after the join, to show whether a big snapshot leaves the replay behind. The time from the start of ``record()`` until the page
    is in the agent's replay is split into: until the message is sent, until the console receives
    it, until the console starts its replayer, until the page is in the replayed DOM.
 3. Bytes per second the visitor sends: the UTF-8 size of every frame payload the visitor's page
@@ -51,6 +57,8 @@ things in the same run:
    a second. The same driver and observer measure the same latency at the same rates,
    interleaved with the cobrowse runs. Its first snapshot is measured too: ``rrweb.record`` with
    the same options on the same pages without the widget, then ``JSON.stringify`` of its events.
+   The baseline's options are read from static/cobrowse.js (its masking code and the options
+   object of its ``rrweb.record({...})`` call), so the two cannot drift apart.
 
 The replayer applies live events on requestAnimationFrame, no sooner than (its clock's start +
 the event's timestamp − its baseline). The script records each ``startLive()`` call (a wrapper
@@ -60,8 +68,9 @@ minus its baseline: how long after its timestamp any later event is held back at
 Targets (the issue's): p50 under 50 ms and p99 under 150 ms at 100 changes/s on loopback; the
 first snapshot of a 10,000-element page under 250 ms of main-thread time (median of the rounds).
 Figures go to ``bench/results/liveview.json`` and ``bench/results/liveview.md``; the table is
-printed. Requests that would leave the machine fail at a dead proxy given to Chromium and are
-listed in the report.
+printed. ``--only snapshots`` (or ``--only latency``) runs one half; its figures go to
+``liveview-snapshots.*`` (``liveview-latency.*``), so a full run's are kept. Requests that would
+leave the machine fail at a dead proxy given to Chromium and are listed in the report.
 """
 
 import argparse
@@ -127,11 +136,11 @@ RECORDER_INIT = r"""
     bench.errors.push("longtask observer: " + error);
   }
 
-  // The call is timed synchronously. cobrowse.js queued its flush (a setTimeout 0) during the
-  // call; in it, JSON.stringify and WebSocket.send of the first view message are timed by the
-  // wrappers below. A setTimeout 0 queued now runs right after that flush (and after whatever
-  // other task was queued before it): an upper bound.
+  // The call is timed synchronously. cobrowse.js queued its flush during the call; the
+  // JSON.stringify and WebSocket.send of the first view message after it are timed by the
+  // wrappers below. A setTimeout 0 queued now gives the time until the page's next timer task.
   function timed(kind, fn, self, args) {
+    performance.mark("bench-snapshot");
     const start = performance.now();
     const result = fn.apply(self, args);
     const end = performance.now();
@@ -187,6 +196,7 @@ RECORDER_INIT = r"""
       bench.pending.send_ms = took;
       bench.pending.chars = data.length;
       bench.pending = null;
+      performance.mark("bench-snapshot-sent");
     }
     return result;
   };
@@ -356,35 +366,54 @@ function ticksIn(event) {
 }
 """
 
-# rrweb.record's options as static/cobrowse.js passes them (data-mask empty), for the baseline.
-RECORD_OPTIONS_JS = r"""
-const PRIVATE_AUTOCOMPLETE = /\b(cc-number|cc-csc|one-time-code|current-password|new-password)\b/;
-const PLACEHOLDER = "\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022";
-const PRIVATE_SELECTOR = "[data-cobrowse-mask]";
-function isPrivate(element) {
-  if (!element || !element.getAttribute) return false;
-  const type = (element.getAttribute("type") || "").toLowerCase();
-  if (type === "password" || type === "hidden") return true;
-  if (PRIVATE_AUTOCOMPLETE.test(element.getAttribute("autocomplete") || "")) return true;
-  return !!element.closest(PRIVATE_SELECTOR);
-}
-function recordOptions(emit) {
-  return {
-    emit: emit,
-    blockSelector: "#cobrowse-widget",
-    maskAllInputs: false,
-    maskInputOptions: { color: true, date: true, "datetime-local": true, email: true, month: true,
-      number: true, range: true, search: true, tel: true, text: true, time: true, url: true,
-      week: true, textarea: true, select: true, password: true, input: true },
-    maskInputFn: function (text, element) { return isPrivate(element) ? PLACEHOLDER : text; },
-    maskTextSelector: PRIVATE_SELECTOR,
-    maskTextFn: function () { return PLACEHOLDER; },
-    slimDOMOptions: { script: true, comment: true },
-    recordCanvas: false,
-    collectFonts: false,
-  };
-}
-"""
+COBROWSE_JS = ROOT / "static" / "cobrowse.js"
+
+
+def closing_brace(source, start):
+    """The index just past the "}" that closes the "{" at ``source[start]``, in JavaScript
+    ``source``: strings and comments are skipped (regular expressions with quotes or braces in
+    them are not told apart)."""
+    depth = 0
+    index = start
+    while index < len(source):
+        char = source[index]
+        if source.startswith("//", index):
+            index = source.index("\n", index)
+            continue
+        if source.startswith("/*", index):
+            index = source.index("*/", index) + 2
+            continue
+        if char in "\"'`":
+            index += 1
+            while source[index] != char:
+                index += 2 if source[index] == "\\" else 1
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    raise ValueError("%s: no closing brace for the one at offset %d" % (COBROWSE_JS, start))
+
+
+def record_options_js():
+    """``recordOptions(emit)``: rrweb.record's options exactly as static/cobrowse.js passes them,
+    for the baseline. The file's masking code (``var PRIVATE_AUTOCOMPLETE`` to the end of
+    ``isPrivate``) and the options object of its ``rrweb.record({...})`` call are read from it, so
+    the baseline cannot drift from the widget; the bench's pages set no ``data-mask``."""
+    source = COBROWSE_JS.read_text()
+    masking = source.index("var PRIVATE_AUTOCOMPLETE")
+    masking_end = closing_brace(source, source.index("{", source.index("function isPrivate(", masking)))
+    literal = source.index("rrweb.record({") + len("rrweb.record(")
+    return ("var recordOptions = (function () {\n"
+            "  var options = { mask: \"\" };\n"
+            "  " + source[masking:masking_end] + "\n"
+            "  return function (emit) {\n"
+            "    return " + source[literal:closing_brace(source, literal)] + ";\n"
+            "  };\n"
+            "})();\n")
+
 
 STYLE = """<style>
   body { font-family: sans-serif; margin: 1rem; }
@@ -527,7 +556,7 @@ class Site:
 
     def __init__(self, server, runtime, sizes):
         pages = self.pages = {}
-        common = {"server": server.base, "style": STYLE, "options": RECORD_OPTIONS_JS, "ticks": TICKS_IN_JS}
+        common = {"server": server.base, "style": STYLE, "options": record_options_js(), "ticks": TICKS_IN_JS}
         pages["/visitor.html"] = WIDGET_PAGE.format(
             server=server.base, runtime=runtime, names=json.dumps(EVENT_NAMES), style=STYLE, body=SMALL_BODY)
         pages["/recorder.html"] = BASELINE_RECORDER.format(body=SMALL_BODY, **common)
@@ -750,6 +779,43 @@ def holds(page):
             for entry in page.evaluate("window.__bench.startLive")]
 
 
+TRACE_CATEGORIES = ["toplevel", "blink.user_timing"]
+TASK_EVENTS = ("RunTask", "ThreadControllerImpl::RunTask")
+
+
+def main_thread_cpu(trace):
+    """The CPU time of a page's main thread for a snapshot, from a Chromium trace: the thread
+    time from the "bench-snapshot" mark to the "bench-snapshot-sent" mark, counting only the
+    tasks that ran in between (tasks of other work among them, usually tiny, included), and the
+    thread time of the longest of those tasks, whole. Unlike wall time, it does not grow while
+    other processes hold the CPUs. None for both when the trace lacks the marks or the tasks."""
+    events = json.loads(trace)["traceEvents"]
+    marks = {}
+    for event in events:
+        if event.get("name") in ("bench-snapshot", "bench-snapshot-sent"):
+            marks.setdefault(event["name"], event)
+    if len(marks) < 2 or not all("tts" in mark for mark in marks.values()):
+        return {"cpu_ms": None, "longest_task_cpu_ms": None}
+    thread = (marks["bench-snapshot"]["pid"], marks["bench-snapshot"]["tid"])
+    tasks, end = [], -1
+    for event in sorted((event for event in events if event.get("ph") == "X" and event.get("name") in TASK_EVENTS
+                         and (event["pid"], event["tid"]) == thread and "tdur" in event and "tts" in event),
+                        key=lambda event: event["ts"]):
+        if event["ts"] >= end:  # A task nested in another is part of the outer one's time.
+            tasks.append(event)
+            end = event["ts"] + event["dur"]
+    holding = [next((index for index, task in enumerate(tasks) if task["ts"] <= mark["ts"] <= task["ts"] + task["dur"]), None)
+               for mark in (marks["bench-snapshot"], marks["bench-snapshot-sent"])]
+    if None in holding:
+        return {"cpu_ms": None, "longest_task_cpu_ms": None}
+    chosen = tasks[holding[0]:holding[1] + 1]
+    cpu = sum(task["tdur"] for task in chosen)
+    # Less the thread time of the first task before the first mark and of the last after the last.
+    cpu -= marks["bench-snapshot"]["tts"] - chosen[0]["tts"]
+    cpu -= chosen[-1]["tts"] + chosen[-1]["tdur"] - marks["bench-snapshot-sent"]["tts"]
+    return {"cpu_ms": round(cpu / 1000, 1), "longest_task_cpu_ms": round(max(task["tdur"] for task in chosen) / 1000, 1)}
+
+
 def main_thread_ms(entry):
     """The visitor's main-thread time for one snapshot: the call, then the flush's encode and send."""
     return entry["sync_ms"] + (entry["stringify_ms"] or 0) + (entry["send_ms"] or 0)
@@ -759,7 +825,7 @@ def snapshot_cobrowse(browser, server, site, size, args, watch, first_tick, extr
     """One fresh visitor on a page of ``size`` elements: its first full snapshot when an agent joins.
 
     With ``extras``, it then also drives ticks at 10/s (the replay hold shows there) and times
-    ``args.repeats`` late-join snapshots.
+    ``args.repeats`` new snapshots.
     """
     visitor_context = browser.new_context()
     agent_context = browser.new_context()
@@ -774,9 +840,11 @@ def snapshot_cobrowse(browser, server, site, size, args, watch, first_tick, extr
         code = boot_and_start(visitor)
         agent = agent_context.new_page()
         watch.attach(agent, "agent-%d" % size)
+        browser.start_tracing(page=visitor, categories=TRACE_CATEGORIES)
         clicked = join(agent, server, code)
         view_at = wait_view(agent)
         visitor.wait_for_function("window.__bench.snapshots.length > 0 && window.__bench.snapshots[0].until_next_task_ms !== null")
+        cpu = main_thread_cpu(browser.stop_tracing())
         agent.wait_for_timeout(500)
         ticks = None
         repeats = []
@@ -784,7 +852,7 @@ def snapshot_cobrowse(browser, server, site, size, args, watch, first_tick, extr
             # Ticks right after the join: the replay clock's hold shows here.
             ticks = run_rate(Route("cobrowse", visitor, agent, frames), 10, args.big_seconds, first_tick, args.mode,
                              args.drain_ms)
-            # Late-join snapshots, each once the agent has replayed the one before, so that the
+            # New snapshots, each once the agent has replayed the one before, so that the
             # agent's rebuild does not compete for the CPUs with the visitor's next snapshot.
             for _ in range(args.repeats):
                 rebuilt = agent.evaluate("window.__bench.rebuilds.length")
@@ -804,6 +872,7 @@ def snapshot_cobrowse(browser, server, site, size, args, watch, first_tick, extr
         visitor_context.close()
         agent_context.close()
     first = visitor_state["snapshots"][0]
+    join_tasks = [round(duration, 1) for start, duration in visitor_state["longtasks"] if clicked <= start <= view_at]
     hold = [entry["at"] - entry["baseline"] for entry in agent_state["startLive"]]
     sent = visitor_state["sends"][0]["at"] if visitor_state["sends"] else None
     received = agent_state["bigReceived"][0]["at"] if agent_state["bigReceived"] else None
@@ -822,13 +891,15 @@ def snapshot_cobrowse(browser, server, site, size, args, watch, first_tick, extr
         "send_to_receive_ms": round(received - sent, 1) if sent and received else None,
         "receive_to_start_live_ms": round(started_live - received, 1) if received and started_live else None,
         "start_live_to_view_ms": round(view_at - started_live, 1) if started_live else None,
-        "join_long_tasks_ms": [round(duration, 1) for start, duration in visitor_state["longtasks"]
-                               if clicked <= start <= view_at],
+        "cpu_ms": cpu["cpu_ms"],
+        "longest_task_cpu_ms": cpu["longest_task_cpu_ms"],
+        "join_long_tasks_ms": join_tasks,
+        "join_longest_task_ms": max(join_tasks, default=None),
         "agent_longest_task_ms": round(max((duration for start, duration in agent_state["longtasks"]
                                             if clicked <= start <= view_at + 1000), default=0), 1),
         "replay_hold_ms": round(hold[0], 1) if hold else None,
-        "late_join_ms": [round(main_thread_ms(entry), 1) for entry in repeats],
-        "replay_hold_after_late_joins_ms": [round(value, 1) for value in hold[1:]],
+        "new_snapshot_ms": [round(main_thread_ms(entry), 1) for entry in repeats],
+        "replay_hold_after_new_snapshots_ms": [round(value, 1) for value in hold[1:]],
         "ticks_after_join": ticks,
     }
 
@@ -842,13 +913,16 @@ def snapshot_baseline(browser, site, size, repeats, watch):
         # As in the widget's page, where record() runs seconds after the load: the first layout
         # is done by then.
         page.wait_for_timeout(1000)
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
         result = page.evaluate("""(repeats) => {
             const events = [];
+            performance.mark("bench-snapshot");
             const start = performance.now();
             const stop = window.rrweb.record(recordOptions((event) => events.push(event)));
             const recorded = performance.now();
             const json = JSON.stringify(events);
             const encoded = performance.now();
+            performance.mark("bench-snapshot-sent");
             const again = [];
             for (let i = 0; i < repeats; i++) {
               events.length = 0;
@@ -860,6 +934,7 @@ def snapshot_baseline(browser, site, size, repeats, watch):
             stop();
             return { record_ms: recorded - start, stringify_ms: encoded - recorded, chars: json.length, repeat_ms: again };
         }""", repeats)
+        result.update(main_thread_cpu(browser.stop_tracing()))
     finally:
         page.context.close()
     result["total_ms"] = result["record_ms"] + result["stringify_ms"]
@@ -891,8 +966,14 @@ def summarize_snapshots(rounds, baselines):
             "receive_to_start_live_ms": median([entry["receive_to_start_live_ms"] for entry in mine]),
             "start_live_to_view_ms": median([entry["start_live_to_view_ms"] for entry in mine]),
             "replay_hold_ms": median([entry["replay_hold_ms"] for entry in mine]),
-            "late_join_ms": median(extra["late_join_ms"]),
-            "replay_hold_after_late_joins_ms": extra["replay_hold_after_late_joins_ms"],
+            # Rounds without a task over 50 ms count as 50 here, an upper bound.
+            "join_longest_task_ms": median([entry["join_longest_task_ms"] or 50.0 for entry in mine]),
+            "join_longest_task_ms_max": max(entry["join_longest_task_ms"] or 50.0 for entry in mine),
+            "cpu_ms": median([entry["cpu_ms"] for entry in mine]),
+            "longest_task_cpu_ms": median([entry["longest_task_cpu_ms"] for entry in mine]),
+            "rrweb_cpu_ms": median([entry["cpu_ms"] for entry in base]),
+            "new_snapshot_ms": median(extra["new_snapshot_ms"]),
+            "replay_hold_after_new_snapshots_ms": extra["replay_hold_after_new_snapshots_ms"],
             "latency_after_join_ms": extra["ticks_after_join"]["latency_ms"] if extra["ticks_after_join"] else None,
             "hold_of_that_join_ms": extra["replay_hold_ms"],
             "rrweb_record_ms": median([entry["record_ms"] for entry in base]),
@@ -932,20 +1013,24 @@ def latency_table(runs):
 def snapshot_table(summary):
     lines = [
         "| Page | Elements | record() (ms) | stringify + send (ms) | Total (ms), median [min–max] "
-        "| Late join (ms) | Snapshot (KB) | record() start → agent sees it (ms) [→ sent, → received, → startLive, → seen] "
-        "| Replay hold: join; late joins (ms) "
-        "| Latency after join, 10/s p50 (ms) | rrweb alone: record() + stringify (ms) | rrweb alone: late join (ms) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| Longest task at join (ms), median [max] | Main-thread CPU (ms): total [longest task]; rrweb alone "
+        "| New snapshot (ms) | Snapshot (KB) | record() start → agent sees it (ms) [→ sent, → received, → startLive, → seen] "
+        "| Replay hold: join; new snapshots (ms) "
+        "| Latency after join, 10/s p50 (ms) | rrweb alone: record() + stringify (ms) | rrweb alone: new snapshot (ms) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in summary:
         after = row["latency_after_join_ms"]
-        lines.append("| %s | %d | %s | %s + %s | %s [%s–%s] | %s | %s | %s [%s, %s, %s, %s] | %s; %s | %s (hold %s) | %s + %s | %s |" % (
+        lines.append("| %s | %d | %s | %s + %s | %s [%s–%s] | %s [%s] | %s [%s]; %s | %s | %s | %s [%s, %s, %s, %s] | %s; %s "
+                     "| %s (hold %s) | %s + %s | %s |" % (
             "{:,}".format(row["size"]), row["elements"], fmt(row["record_ms"], 1), fmt(row["stringify_ms"], 1),
             fmt(row["send_ms"], 1), fmt(row["total_ms"], 1), fmt(row["total_ms_min"]), fmt(row["total_ms_max"]),
-            fmt(row["late_join_ms"], 1), fmt(row["snapshot_chars"] / 1000 if row["snapshot_chars"] else None),
+            fmt(row["join_longest_task_ms"], 1), fmt(row["join_longest_task_ms_max"], 1),
+            fmt(row["cpu_ms"], 1), fmt(row["longest_task_cpu_ms"], 1), fmt(row["rrweb_cpu_ms"], 1),
+            fmt(row["new_snapshot_ms"], 1), fmt(row["snapshot_chars"] / 1000 if row["snapshot_chars"] else None),
             fmt(row["record_to_view_ms"]), fmt(row["record_to_send_ms"]), fmt(row["send_to_receive_ms"]),
             fmt(row["receive_to_start_live_ms"]), fmt(row["start_live_to_view_ms"]), fmt(row["replay_hold_ms"]),
-            ", ".join(fmt(value) for value in row["replay_hold_after_late_joins_ms"]) or "n/a",
+            ", ".join(fmt(value) for value in row["replay_hold_after_new_snapshots_ms"]) or "n/a",
             fmt(after["p50"], 1) if after else "n/a", fmt(row["hold_of_that_join_ms"]),
             fmt(row["rrweb_record_ms"], 1), fmt(row["rrweb_stringify_ms"], 1), fmt(row["rrweb_repeat_ms"], 1)))
     return "\n".join(lines)
@@ -980,12 +1065,15 @@ def main(argv=None):
     parser.add_argument("--sizes", default="1000,10000", help="elements of the snapshot pages (default 1000,10000)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="fresh visitors per page size whose first snapshot is timed (default 3)")
-    parser.add_argument("--repeats", type=int, default=3, help="late-join snapshots timed per page size (default 3)")
+    parser.add_argument("--repeats", type=int, default=3, help="new snapshots timed per page size (default 3)")
     parser.add_argument("--big-seconds", type=float, default=3.0,
                         help="ticks at 10/s after the first join on each page size, for the replay hold (default 3)")
     parser.add_argument("--mode", choices=("text", "append"), default="text",
                         help="how the driver changes the page: replace a text, or append a node (default text)")
     parser.add_argument("--drain-ms", type=int, default=3000, help="how long to wait for the last ticks (default 3000)")
+    parser.add_argument("--only", choices=("latency", "snapshots"),
+                        help="run only the latency rates or only the first snapshots; the figures go to "
+                             "liveview-latency.* or liveview-snapshots.*")
     args = parser.parse_args(argv)
     rates = [int(rate) for rate in args.rates.split(",") if rate]
     sizes = [int(size) for size in args.sizes.split(",") if size]
@@ -1002,89 +1090,94 @@ def main(argv=None):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [DEAD_PROXY], headless=True)
             diagnostics["browser"] = browser.version
 
-            # The cobrowse path: a visitor with the widget, an agent in the console.
-            visitor_context = browser.new_context()
-            visitor_context.add_init_script(RECORDER_INIT)
-            agent_context = browser.new_context()
-            agent_context.add_init_script(REPLAY_INIT)
-            visitor = visitor_context.new_page()
-            watch.attach(visitor, "visitor")
-            frames = Frames(visitor)
-            cdp = visitor_context.new_cdp_session(visitor)
-            extensions = []
-            cdp.on("Network.webSocketHandshakeResponseReceived", lambda event: extensions.append(
-                {name.lower(): value for name, value in event["response"].get("headers", {}).items()}
-                .get("sec-websocket-extensions", "")))
-            cdp.send("Network.enable")
-            visitor.goto(site.url("/visitor.html"))
-            code = boot_and_start(visitor)
-            print("visitor: session %s on %s" % (code, args.runtime), flush=True)
-            agent = agent_context.new_page()
-            watch.attach(agent, "agent")
-            join(agent, server, code)
-            wait_view(agent)
-            visitor.wait_for_function("window.__bench.snapshots.length > 0 && window.__bench.snapshots[0].until_next_task_ms !== null")
-            first = visitor.evaluate("window.__bench.snapshots[0]")
-            diagnostics["small_page_first_snapshot"] = {
-                "elements": visitor.evaluate("document.getElementsByTagName('*').length"),
-                "record_ms": round(first["sync_ms"], 1), "main_thread_ms": round(main_thread_ms(first), 1)}
-            print("agent: sees the page", flush=True)
-
-            baseline_context, recorder, replayer = open_baseline(browser, site, watch)
-            print("baseline: the replayer sees the page", flush=True)
-            paths = {"cobrowse": Route("cobrowse", visitor, agent, frames),
-                     "baseline": Route("baseline", recorder, replayer)}
-            diagnostics["clock_offset_ms"] = {
-                "agent_vs_visitor": clock_offset(visitor, agent),
-                "replayer_vs_recorder": clock_offset(recorder, replayer)}
-            diagnostics["frame_interval_ms"] = {"agent": round(frame_interval(agent), 1),
-                                                "replayer": round(frame_interval(replayer), 1)}
-            diagnostics["visibility"] = {"agent": agent.evaluate("document.visibilityState"),
-                                         "replayer": replayer.evaluate("document.visibilityState")}
-            diagnostics["websocket_extensions"] = extensions
-
             tick = 1
-            # A short warm-up at 10/s on each path, not counted.
-            for name in PATHS:
-                warm = run_rate(paths[name], 10, WARMUP_SECONDS, tick, args.mode, args.drain_ms)
-                tick += warm["ticks"]
-            for number, rate in enumerate(rates):
-                # The paths take turns going first, so that slow drifts of the machine even out.
-                for name in PATHS[number % len(PATHS):] + PATHS[:number % len(PATHS)]:
-                    run = run_rate(paths[name], rate, args.seconds, tick, args.mode, args.drain_ms)
-                    tick += run["ticks"]
-                    runs.append(run)
-                    lat = run["latency_ms"]
-                    print("%-8s %4d/s  %5d ticks  lost %d  p50 %6s ms  p99 %6s ms  max %6s ms  %s B/s" % (
-                        name, rate, run["ticks"], run["lost"], fmt(lat["p50"], 1), fmt(lat["p99"], 1),
-                        fmt(lat["max"], 1), "{:,}".format(run["bytes_per_s"])), flush=True)
-            diagnostics["replay_hold_ms"] = {"agent": holds(agent), "replayer": holds(replayer)}
-            diagnostics["observer_installs"] = {"agent": agent.evaluate("window.__bench.installs"),
-                                                "replayer": replayer.evaluate("window.__bench.installs")}
-            cdp.detach()
-            visitor_context.close()
-            agent_context.close()
-            baseline_context.close()
+            if args.only != "snapshots":
+                # The cobrowse path: a visitor with the widget, an agent in the console.
+                visitor_context = browser.new_context()
+                visitor_context.add_init_script(RECORDER_INIT)
+                agent_context = browser.new_context()
+                agent_context.add_init_script(REPLAY_INIT)
+                visitor = visitor_context.new_page()
+                watch.attach(visitor, "visitor")
+                frames = Frames(visitor)
+                cdp = visitor_context.new_cdp_session(visitor)
+                extensions = []
+                cdp.on("Network.webSocketHandshakeResponseReceived", lambda event: extensions.append(
+                    {name.lower(): value for name, value in event["response"].get("headers", {}).items()}
+                    .get("sec-websocket-extensions", "")))
+                cdp.send("Network.enable")
+                visitor.goto(site.url("/visitor.html"))
+                code = boot_and_start(visitor)
+                print("visitor: session %s on %s" % (code, args.runtime), flush=True)
+                agent = agent_context.new_page()
+                watch.attach(agent, "agent")
+                join(agent, server, code)
+                wait_view(agent)
+                visitor.wait_for_function("window.__bench.snapshots.length > 0 && window.__bench.snapshots[0].until_next_task_ms !== null")
+                first = visitor.evaluate("window.__bench.snapshots[0]")
+                diagnostics["small_page_first_snapshot"] = {
+                    "elements": visitor.evaluate("document.getElementsByTagName('*').length"),
+                    "record_ms": round(first["sync_ms"], 1), "main_thread_ms": round(main_thread_ms(first), 1)}
+                print("agent: sees the page", flush=True)
 
-            # The sizes alternate within each round, so that a slow stretch of the machine does
-            # not land on one size only.
-            for number in range(args.rounds):
-                for size in sizes:
-                    base = snapshot_baseline(browser, site, size, args.repeats, watch)
-                    base.update(size=size, round=number + 1)
-                    baselines.append(base)
-                    snap = snapshot_cobrowse(browser, server, site, size, args, watch, tick, extras=number == 0)
-                    snap["round"] = number + 1
-                    if snap["ticks_after_join"]:
-                        tick += snap["ticks_after_join"]["ticks"]
-                    rounds.append(snap)
-                    print("round %d  %6s elements: record %s + stringify %s + send %s = %s ms; agent sees it after %s ms; "
-                          "replay hold %s ms; rrweb alone %s + %s ms%s" % (
-                              number + 1, "{:,}".format(snap["elements"]), fmt(snap["record_ms"], 1),
-                              fmt(snap["stringify_ms"], 1), fmt(snap["send_ms"], 1), fmt(snap["total_ms"], 1),
-                              fmt(snap["record_to_view_ms"]), fmt(snap["replay_hold_ms"]), fmt(base["record_ms"], 1),
-                              fmt(base["stringify_ms"], 1),
-                              "; late joins %s ms" % snap["late_join_ms"] if snap["late_join_ms"] else ""), flush=True)
+                baseline_context, recorder, replayer = open_baseline(browser, site, watch)
+                print("baseline: the replayer sees the page", flush=True)
+                paths = {"cobrowse": Route("cobrowse", visitor, agent, frames),
+                         "baseline": Route("baseline", recorder, replayer)}
+                diagnostics["clock_offset_ms"] = {
+                    "agent_vs_visitor": clock_offset(visitor, agent),
+                    "replayer_vs_recorder": clock_offset(recorder, replayer)}
+                diagnostics["frame_interval_ms"] = {"agent": round(frame_interval(agent), 1),
+                                                    "replayer": round(frame_interval(replayer), 1)}
+                diagnostics["visibility"] = {"agent": agent.evaluate("document.visibilityState"),
+                                             "replayer": replayer.evaluate("document.visibilityState")}
+                diagnostics["websocket_extensions"] = extensions
+
+                # A short warm-up at 10/s on each path, not counted.
+                for name in PATHS:
+                    warm = run_rate(paths[name], 10, WARMUP_SECONDS, tick, args.mode, args.drain_ms)
+                    tick += warm["ticks"]
+                for number, rate in enumerate(rates):
+                    # The paths take turns going first, so that slow drifts of the machine even out.
+                    for name in PATHS[number % len(PATHS):] + PATHS[:number % len(PATHS)]:
+                        run = run_rate(paths[name], rate, args.seconds, tick, args.mode, args.drain_ms)
+                        tick += run["ticks"]
+                        runs.append(run)
+                        lat = run["latency_ms"]
+                        print("%-8s %4d/s  %5d ticks  lost %d  p50 %6s ms  p99 %6s ms  max %6s ms  %s B/s" % (
+                            name, rate, run["ticks"], run["lost"], fmt(lat["p50"], 1), fmt(lat["p99"], 1),
+                            fmt(lat["max"], 1), "{:,}".format(run["bytes_per_s"])), flush=True)
+                diagnostics["replay_hold_ms"] = {"agent": holds(agent), "replayer": holds(replayer)}
+                diagnostics["observer_installs"] = {"agent": agent.evaluate("window.__bench.installs"),
+                                                    "replayer": replayer.evaluate("window.__bench.installs")}
+                cdp.detach()
+                visitor_context.close()
+                agent_context.close()
+                baseline_context.close()
+
+            if args.only != "latency":
+                # The sizes alternate within each round, so that a slow stretch of the machine does
+                # not land on one size only.
+                for number in range(args.rounds):
+                    for size in sizes:
+                        base = snapshot_baseline(browser, site, size, args.repeats, watch)
+                        base.update(size=size, round=number + 1)
+                        baselines.append(base)
+                        snap = snapshot_cobrowse(browser, server, site, size, args, watch, tick, extras=number == 0)
+                        snap["round"] = number + 1
+                        if snap["ticks_after_join"]:
+                            tick += snap["ticks_after_join"]["ticks"]
+                        rounds.append(snap)
+                        print("round %d  %6s elements: record %s + stringify %s + send %s = %s ms (CPU %s ms, longest "
+                              "task %s ms CPU); longest task at join %s ms; agent sees it after %s ms; replay hold %s ms; "
+                              "rrweb alone %s + %s ms (CPU %s ms)%s" % (
+                                  number + 1, "{:,}".format(snap["elements"]), fmt(snap["record_ms"], 1),
+                                  fmt(snap["stringify_ms"], 1), fmt(snap["send_ms"], 1), fmt(snap["total_ms"], 1),
+                                  fmt(snap["cpu_ms"], 1), fmt(snap["longest_task_cpu_ms"], 1),
+                                  fmt(snap["join_longest_task_ms"], 1) if snap["join_longest_task_ms"] else "<50",
+                                  fmt(snap["record_to_view_ms"]), fmt(snap["replay_hold_ms"]), fmt(base["record_ms"], 1),
+                                  fmt(base["stringify_ms"], 1), fmt(base["cpu_ms"], 1),
+                                  "; new snapshots %s ms" % snap["new_snapshot_ms"] if snap["new_snapshot_ms"] else ""), flush=True)
             browser.close()
     finally:
         if site:
@@ -1116,12 +1209,18 @@ def main(argv=None):
             "record_ms": "synchronous time of cobrowse.js's first rrweb.record(...) call when the first agent joins "
                          "(observers set up, the whole DOM serialized with masking, the events queued)",
             "stringify_ms": "JSON.stringify of the view message carrying that snapshot, in cobrowse.js's flush task",
-            "send_ms": "WebSocket.send of that message",
+            "send_ms": "WebSocket.send of that message (from the task after the stringify, the message being long)",
             "total_ms": "record_ms + stringify_ms + send_ms: the visitor's main-thread time for the snapshot",
-            "until_next_task_ms": "from the start of record() until a setTimeout(0) queued as it returned runs: "
-                                  "an upper bound of total_ms that includes whatever other task ran in between",
-            "late_join_ms": "the same for rrweb.record.takeFullSnapshot(true), which cobrowse.js calls for each "
-                            "agent who joins late",
+            "cpu_ms": "the main thread's CPU time (thread time of its tasks in a Chromium trace) from the task "
+                      "that runs record() to the one that sends its message; baseline: the task that runs record() "
+                      "and JSON.stringify",
+            "longest_task_cpu_ms": "the CPU time of the longest of those tasks",
+            "join_longest_task_ms": "the visitor's longest task (longtask PerformanceObserver, tasks over 50 ms only) "
+                                    "from the agent's click on Join until the page is in the agent's replay; "
+                                    "the summary counts rounds without one as 50 ms",
+            "until_next_task_ms": "from the start of record() until a setTimeout(0) queued as it returned runs",
+            "new_snapshot_ms": "the same for rrweb.record.takeFullSnapshot(true), which cobrowse.js calls on a new "
+                               "connection or when the server asks for a snapshot",
             "replay_hold_ms": "Date.now() in the agent's page at startLive minus its baseline (first event's "
                               "timestamp + 50 ms): no later event is applied sooner than this after its timestamp",
         },
@@ -1136,45 +1235,54 @@ def main(argv=None):
         "server_tracebacks": [line for line in (server.output if server else []) if "Traceback" in line],
         "elapsed_s": round(elapsed, 1),
     }
-    (RESULTS / "liveview.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = "liveview-%s" % args.only if args.only else "liveview"
+    (RESULTS / (name + ".json")).write_text(json.dumps(report, indent=2) + "\n")
 
     offsets = diagnostics.get("clock_offset_ms", {})
     small = diagnostics.get("small_page_first_snapshot", {})
-    markdown = [
-        "# Live view benchmark",
-        "",
-        "%s, %d CPUs, Chromium %s; widget on %s; driver mode `%s`, %g s per rate. Latency = a DOM change in "
-        "the visitor's page until the change is in the agent's replayed DOM (both stamped with "
-        "`performance.timeOrigin + performance.now()`; the agent's clock read %s ms ± %s from the "
-        "visitor's). Bytes/s = WebSocket frame payloads the visitor sent (the server turns "
-        "permessage-deflate off); baseline: the events' JSON."
-        % (report["date"], os.cpu_count(), diagnostics.get("browser"), args.runtime, args.mode, args.seconds,
-           *offsets.get("agent_vs_visitor", ("n/a", "n/a"))),
-        "",
-        latency_table(runs),
-        "",
-        "Paths: cobrowse = widget → server → console; baseline = rrweb's record → BroadcastChannel → "
-        "Replayer in live mode, with the console's clock handling (events stamped on arrival), in two "
-        "windows of one browser context. Replay hold (Date.now() at startLive − its baseline; no event is "
-        "applied sooner than this after its timestamp): agent %s ms, baseline %s ms. The small page "
-        "(%s elements) took record() %s ms, %s ms of main thread in all, for its first snapshot. Agent "
-        "frame interval (the replayer applies events on requestAnimationFrame): %s ms."
-        % (diagnostics.get("replay_hold_ms", {}).get("agent"), diagnostics.get("replay_hold_ms", {}).get("replayer"),
-           small.get("elements"), small.get("record_ms"), small.get("main_thread_ms"),
-           diagnostics.get("frame_interval_ms", {}).get("agent")),
-        "",
-        "First full snapshot: the visitor's main thread for `rrweb.record()` as cobrowse.js calls it when the "
-        "first agent joins, plus `JSON.stringify` and `WebSocket.send` of its message in the flush task; "
-        "median of %d fresh visitors [min–max]. Late join = the same for `takeFullSnapshot(true)`, median "
-        "of %d. Latency after join = ticks at 10/s right after the first visitor's join, with that join's "
-        "replay hold. rrweb alone = `rrweb.record()` with the same options on the same page without the "
-        "widget, then `JSON.stringify` of its events." % (args.rounds, args.repeats),
-        "",
-        snapshot_table(snapshots),
-        "",
-        "Targets:",
-        "",
-    ]
+    markdown = ["# Live view benchmark", ""]
+    if args.only != "snapshots":
+        markdown += [
+            "%s, %d CPUs, Chromium %s; widget on %s; driver mode `%s`, %g s per rate. Latency = a DOM change in "
+            "the visitor's page until the change is in the agent's replayed DOM (both stamped with "
+            "`performance.timeOrigin + performance.now()`; the agent's clock read %s ms ± %s from the "
+            "visitor's). Bytes/s = WebSocket frame payloads the visitor sent (the server turns "
+            "permessage-deflate off); baseline: the events' JSON."
+            % (report["date"], os.cpu_count(), diagnostics.get("browser"), args.runtime, args.mode, args.seconds,
+               *offsets.get("agent_vs_visitor", ("n/a", "n/a"))),
+            "",
+            latency_table(runs),
+            "",
+            "Paths: cobrowse = widget → server → console; baseline = rrweb's record → BroadcastChannel → "
+            "Replayer in live mode, with the console's clock handling (events stamped on arrival), in two "
+            "windows of one browser context. Replay hold (Date.now() at startLive − its baseline; no event is "
+            "applied sooner than this after its timestamp): agent %s ms, baseline %s ms. The small page "
+            "(%s elements) took record() %s ms, %s ms of main thread in all, for its first snapshot. Agent "
+            "frame interval (the replayer applies events on requestAnimationFrame): %s ms."
+            % (diagnostics.get("replay_hold_ms", {}).get("agent"), diagnostics.get("replay_hold_ms", {}).get("replayer"),
+               small.get("elements"), small.get("record_ms"), small.get("main_thread_ms"),
+               diagnostics.get("frame_interval_ms", {}).get("agent")),
+            "",
+        ]
+    else:
+        markdown += ["%s, %d CPUs, Chromium %s; widget on %s." % (report["date"], os.cpu_count(),
+                                                                 diagnostics.get("browser"), args.runtime), ""]
+    if args.only != "latency":
+        markdown += [
+            "First full snapshot: the visitor's main thread for `rrweb.record()` as cobrowse.js calls it when the "
+            "first agent joins, plus `JSON.stringify` and `WebSocket.send` of its message in the flush tasks; "
+            "median of %d fresh visitors [min–max]. Longest task at join = the visitor's longest task from the "
+            "click on Join until the agent sees the page (50 = none over 50 ms). Main-thread CPU = the thread time "
+            "of the tasks from the one that runs `record()` to the one that sends its message (a Chromium trace): "
+            "unlike wall time, it does not grow while other processes hold the CPUs. New snapshot = the same for "
+            "`takeFullSnapshot(true)`, median of %d. Latency after join = ticks at 10/s right after the first "
+            "visitor's join, with that join's replay hold. rrweb alone = `rrweb.record()` with the same options on the same page without the "
+            "widget, then `JSON.stringify` of its events." % (args.rounds, args.repeats),
+            "",
+            snapshot_table(snapshots),
+            "",
+        ]
+    markdown += ["Targets:", ""]
     markdown += ["- %s: %s, %s" % (check["target"], check["value"], "PASS" if check["pass"] else "FAIL") for check in checks]
     markdown += [
         "",
@@ -1183,10 +1291,10 @@ def main(argv=None):
         "Requests off this machine: %s" % (", ".join(report["requests_off_machine"]) or "none"),
         "",
     ]
-    (RESULTS / "liveview.md").write_text("\n".join(markdown))
+    (RESULTS / (name + ".md")).write_text("\n".join(markdown))
     print()
     print("\n".join(markdown))
-    print("(%.0f s; figures in %s)" % (elapsed, RESULTS.relative_to(ROOT)))
+    print("(%.0f s; figures in %s)" % (elapsed, (RESULTS / (name + ".*")).relative_to(ROOT)))
     return 0
 
 
