@@ -272,9 +272,10 @@
           collectFonts: false,
           // rrweb's default keeps one pointer position per 50 ms and drops the last one when it
           // comes sooner, so the agent would see the pointer short of where it stopped. Every
-          // position is kept instead (browsers send at most one mousemove a frame); they still
-          // travel in batches.
-          sampling: { mousemove: 0 },
+          // position is kept instead (browsers send at most one mousemove a frame). They travel
+          // in batches of 50 ms rather than rrweb's 500 ms, which is a recording's pace, not a
+          // live view's: the agent follows the pointer a tenth of a second behind at most.
+          sampling: { mousemove: 0, mousemoveCallback: 50 },
         }) || null;
       }).catch(function (error) {
         console.error("Cobrowse: the live view is not available:", error);
