@@ -655,8 +655,14 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
     async def relay_view(code, text, events):
         """The hot path: a view message, validated by ``protocol.decode``, goes to every agent
         as the text that came, and into the session's log for agents who join later."""
-        full = any(type(event) is dict and event.get("type") == protocol.FULL_SNAPSHOT for event in events)
-        await view_log.record(code, text, full)
+        if any(type(event) is dict and event.get("type") == protocol.FULL_SNAPSHOT for event in events):
+            # A log starts only in a session that agents are in (agents need the key): a visitor
+            # alone cannot make the server hold megabytes for it.
+            session = await store.get(code)
+            if session is not None and session["agents"]:
+                await view_log.record(code, text, True)
+        else:
+            await view_log.record(code, text, False)
         agents = hub.agents.get(code)
         if agents:
             for agent in list(agents.values()):

@@ -1215,6 +1215,20 @@ def test_an_agent_who_comes_back_gets_the_page_it_missed(own_server):
     run(steps())
 
 
+def test_a_snapshot_sent_while_no_agent_is_in_the_session_is_not_kept(server):
+    async def steps():
+        async with visitor(server) as customer, agent(server) as alice:
+            started = await start(customer)
+            await customer.send_raw(SNAPSHOT)
+            await customer.send_raw(view({"type": 3, "data": {"n": 1}}))
+            await quiet(customer)
+            await join(alice, started["accessCode"])
+            await customer.expect("agent_joined")
+            await quiet(alice)
+
+    run(steps())
+
+
 def test_no_log_is_kept_before_the_first_snapshot_nor_after_the_last_agent_leaves(server):
     async def steps():
         stack, customer, started, alice, joined = await session_with_agent(server)
