@@ -2,7 +2,7 @@
 
 Run it with ``.venv/bin/python bench/liveview.py [--runtime pyodide]`` (about 2 to 3 minutes). It
 starts a cobrowse server (``python -m cobrowse serve``), a customer site on another origin
-(``http://localhost:PORT``) and one headless Chromium (``/usr/bin/chromium``). It measures four
+(``http://localhost:PORT``) and one headless Chromium (``/usr/bin/chromium``). It measures five
 things in the same run:
 
 1. Latency. The visitor's page embeds the widget (MicroPython unless ``--runtime pyodide``),
@@ -59,6 +59,19 @@ things in the same run:
    the same options on the same pages without the widget, then ``JSON.stringify`` of its events.
    The baseline's options are read from static/cobrowse.js (its masking code and the options
    object of its ``rrweb.record({...})`` call), so the two cannot drift apart.
+5. The pointer's latency, on both paths in turn after the rates. Playwright moves the mouse in
+   the visitor's page (and in the baseline's recorder) ``--moves`` times (50) at ``--move-rate``
+   per second (20), to a new position along a zigzag each time, at a random point of the first
+   half of each slot. A ``mousemove`` listener that runs before rrweb's stamps each position with
+   the same clock as the ticks. In the console (and the baseline's replayer page), a
+   MutationObserver on the style of rrweb's pointer (``.replayer-mouse``) stamps each position
+   the first time the pointer's ``style.left`` and ``style.top`` hold it. The replayer sets them
+   in the replay's page coordinates, which the console's ``fitReplay()`` leaves as they are (it
+   scales the wrapper with a transform); the 50 ms the drawn pointer then takes to slide there
+   (rrweb's CSS transition) are not counted. Latency is arrival minus move, less the clock offset
+   between the two pages; a position not there ``--drain-ms`` after the last move is lost. With
+   cobrowse.js's ``sampling`` options, rrweb sends the positions in batches every 50 ms, so a
+   position waits up to 50 ms before it leaves the page.
 
 The replayer applies live events on requestAnimationFrame, no sooner than (its clock's start +
 the event's timestamp − its baseline). The script records each ``startLive()`` call (a wrapper
@@ -67,16 +80,18 @@ minus its baseline: how long after its timestamp any later event is held back at
 
 Targets (the issue's): p50 under 50 ms and p99 under 150 ms at 100 changes/s on loopback; the
 first snapshot of a 10,000-element page under 250 ms of main-thread time (median of the rounds).
-Figures go to ``bench/results/liveview.json`` and ``bench/results/liveview.md``; the table is
-printed. ``--only snapshots`` (or ``--only latency``) runs one half; its figures go to
-``liveview-snapshots.*`` (``liveview-latency.*``), so a full run's are kept. Requests that would
-leave the machine fail at a dead proxy given to Chromium and are listed in the report.
+Figures go to ``bench/results/liveview.json`` and ``bench/results/liveview.md``; the tables are
+printed. ``--only snapshots`` (or ``--only latency``, which includes the pointer) runs one half;
+its figures go to ``liveview-snapshots.*`` (``liveview-latency.*``), so a full run's are kept.
+Requests that would leave the machine fail at a dead proxy given to Chromium and are listed in
+the report.
 """
 
 import argparse
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import sys
@@ -201,6 +216,15 @@ RECORDER_INIT = r"""
     return result;
   };
 
+  // The pointer: every mousemove the page sees, keyed by its position and stamped as it is
+  // dispatched. This listener, on the window in the capture phase, runs before rrweb's own on
+  // the document.
+  bench.moves = {};
+  window.addEventListener("mousemove", (event) => {
+    const key = event.clientX + "," + event.clientY;
+    if (!(key in bench.moves)) bench.moves[key] = now();
+  }, true);
+
   // The driver: `count` changes at `rate` per second on schedule (no drift), each stamped just
   // before it is made. Each change is made in a MessageChannel task, as a change caused by an
   // event or a network response would be: made in the timer task itself, it would inherit the
@@ -308,6 +332,28 @@ REPLAY_INIT = r"""
   }
   new MutationObserver(check).observe(document, { childList: true, subtree: true });
   setInterval(check, 100);
+
+  // rrweb's pointer, the .replayer-mouse element in the replayer's wrapper in this document. The
+  // replayer sets its style.left, then its style.top, to the visitor's position in replay page
+  // coordinates (a transform on the wrapper scales what is drawn, not these). Each position is
+  // stamped the first time the element's style holds it. The replayer may set several in one
+  // task, so each record's old value is taken as well as the style after the last one.
+  bench.pointer = {};
+  const pointerAt = (style) => {
+    const left = /(?:^|;)\s*left:\s*(-?[\d.]+)px/.exec(style || "");
+    const top = /(?:^|;)\s*top:\s*(-?[\d.]+)px/.exec(style || "");
+    return left && top ? Number(left[1]) + "," + Number(top[1]) : null;
+  };
+  new MutationObserver((records) => {
+    const t = now();
+    for (const record of records) {
+      if (!record.target.classList.contains("replayer-mouse")) continue;
+      for (const style of [record.oldValue, record.target.getAttribute("style")]) {
+        const key = pointerAt(style);
+        if (key !== null && !(key in bench.pointer)) bench.pointer[key] = t;
+      }
+    }
+  }).observe(document, { attributes: true, attributeFilter: ["style"], attributeOldValue: true, subtree: true });
 
   // The console's socket: this listener is registered in the constructor, before the
   // console's own handler.
@@ -751,6 +797,58 @@ def run_rate(path, rate, seconds, first, mode, drain_ms):
     }
 
 
+def pointer_position(n):
+    """The ``n``th position of the pointer's path, in CSS pixels of the page: a zigzag over the top
+    left of the page, away from the widget in the bottom right corner, 7 px right and 3 px down a
+    move. No two of 600 moves in a row share an x, so each position, and no mix of one move's x
+    with the move before's y, names one move."""
+    return 100 + (7 * n) % 600, 100 + (3 * n) % 300
+
+
+def run_pointer(path, moves, rate, first, offset, drain_ms):
+    """Move the mouse in ``path``'s source page ``moves`` times at ``rate`` per second, along the
+    path from its ``first`` position on; return the latency until rrweb's pointer in the replay is
+    at each position. ``offset`` is how far the replay page's clock is ahead of the source's (ms).
+
+    Each move is made at a random point of the first half of its slot: at 20/s the moves are as
+    frequent as rrweb's batches of positions (one per 50 ms with cobrowse.js's options), and would
+    otherwise keep one phase to them, each waiting about as long for its batch."""
+    keys = []
+    path.source.wait_for_timeout(300)
+    bytes_before = path.bytes_sent()
+    start = time.monotonic()
+    for index in range(moves):
+        x, y = pointer_position(first + index)
+        keys.append("%d,%d" % (x, y))
+        time.sleep(max(0.0, start + (index + random.random() / 2) / rate - time.monotonic()))
+        path.source.mouse.move(x, y)
+    try:
+        path.replay.wait_for_function("(keys) => keys.every((key) => key in window.__bench.pointer)",
+                                      arg=keys, timeout=drain_ms)
+    except PlaywrightTimeout:
+        pass  # What has not arrived by now is lost.
+    path.source.wait_for_timeout(100)  # Lets Playwright deliver the last framesent events.
+    sent_bytes = path.bytes_sent() - bytes_before
+    pick = """([keys, name]) => {
+        const out = {};
+        for (const key of keys) if (key in window.__bench[name]) out[key] = window.__bench[name][key];
+        return out;
+    }"""
+    moved = path.source.evaluate(pick, [keys, "moves"])
+    arrived = path.replay.evaluate(pick, [keys, "pointer"])
+    latency = [arrived[key] - offset - moved[key] for key in keys if key in moved and key in arrived]
+    return {
+        "path": path.name, "rate": rate, "moves": moves, "first": first,
+        # Moves the page never saw as a mousemove (Chromium sends at most one a frame) are not
+        # counted as lost.
+        "not_dispatched": sum(1 for key in keys if key not in moved),
+        "lost": sum(1 for key in keys if key in moved and key not in arrived),
+        "latency_ms": spread(latency),
+        "bytes": sent_bytes, "bytes_per_s": round(sent_bytes / (moves / rate)),
+        "samples_ms": [round(value, 1) for value in latency],
+    }
+
+
 def open_baseline(browser, site, watch):
     """rrweb's own path: a replayer page and a recorder page of one context, on one channel.
 
@@ -1010,6 +1108,19 @@ def latency_table(runs):
     return "\n".join(lines)
 
 
+def pointer_table(runs):
+    lines = [
+        "| Path | Moves | Rate (/s) | Lost | p50 (ms) | p99 (ms) | max (ms) | mean (ms) | Bytes/s sent |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for run in runs:
+        lat = run["latency_ms"]
+        lines.append("| %s | %d | %g | %d | %s | %s | %s | %s | %s |" % (
+            run["path"], run["moves"], run["rate"], run["lost"], fmt(lat["p50"], 1), fmt(lat["p99"], 1),
+            fmt(lat["max"], 1), fmt(lat["mean"], 1), "{:,}".format(run["bytes_per_s"])))
+    return "\n".join(lines)
+
+
 def snapshot_table(summary):
     lines = [
         "| Page | Elements | record() (ms) | stringify + send (ms) | Total (ms), median [min–max] "
@@ -1071,6 +1182,8 @@ def main(argv=None):
     parser.add_argument("--mode", choices=("text", "append"), default="text",
                         help="how the driver changes the page: replace a text, or append a node (default text)")
     parser.add_argument("--drain-ms", type=int, default=3000, help="how long to wait for the last ticks (default 3000)")
+    parser.add_argument("--moves", type=int, default=50, help="mouse moves per path for the pointer (default 50)")
+    parser.add_argument("--move-rate", type=float, default=20.0, help="mouse moves per second (default 20)")
     parser.add_argument("--only", choices=("latency", "snapshots"),
                         help="run only the latency rates or only the first snapshots; the figures go to "
                              "liveview-latency.* or liveview-snapshots.*")
@@ -1080,7 +1193,7 @@ def main(argv=None):
 
     started = time.monotonic()
     watch = Watch()
-    runs, rounds, baselines = [], [], []
+    runs, pointer, rounds, baselines = [], [], [], []
     diagnostics = {}
     server = site = None
     try:
@@ -1147,6 +1260,19 @@ def main(argv=None):
                         print("%-8s %4d/s  %5d ticks  lost %d  p50 %6s ms  p99 %6s ms  max %6s ms  %s B/s" % (
                             name, rate, run["ticks"], run["lost"], fmt(lat["p50"], 1), fmt(lat["p99"], 1),
                             fmt(lat["max"], 1), "{:,}".format(run["bytes_per_s"])), flush=True)
+                # The pointer, on each path in turn. Each run's positions are new to its pages.
+                move = 0
+                ahead = {"cobrowse": diagnostics["clock_offset_ms"]["agent_vs_visitor"][0],
+                         "baseline": diagnostics["clock_offset_ms"]["replayer_vs_recorder"][0]}
+                for name in PATHS:
+                    run = run_pointer(paths[name], args.moves, args.move_rate, move, ahead[name], args.drain_ms)
+                    move += args.moves
+                    pointer.append(run)
+                    lat = run["latency_ms"]
+                    print("%-8s pointer %d moves at %g/s  lost %d  p50 %6s ms  p99 %6s ms  max %6s ms  %s B/s%s" % (
+                        name, run["moves"], run["rate"], run["lost"], fmt(lat["p50"], 1), fmt(lat["p99"], 1),
+                        fmt(lat["max"], 1), "{:,}".format(run["bytes_per_s"]),
+                        "  (%d not dispatched)" % run["not_dispatched"] if run["not_dispatched"] else ""), flush=True)
                 diagnostics["replay_hold_ms"] = {"agent": holds(agent), "replayer": holds(replayer)}
                 diagnostics["observer_installs"] = {"agent": agent.evaluate("window.__bench.installs"),
                                                     "replayer": replayer.evaluate("window.__bench.installs")}
@@ -1194,12 +1320,18 @@ def main(argv=None):
         "runtime": args.runtime,
         "mode": args.mode,
         "seconds_per_rate": args.seconds,
+        "pointer_moves": args.moves,
+        "pointer_moves_per_s": args.move_rate,
         "snapshot_rounds": args.rounds,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "browser": diagnostics.get("browser")},
         "definitions": {
             "latency_ms": "performance.timeOrigin + performance.now() when the tick is first in the replay iframe's DOM "
                           "(a MutationObserver in the agent's page) minus the same clock in the visitor's page just "
                           "before the change",
+            "pointer_latency_ms": "performance.timeOrigin + performance.now() in the agent's page, less the clock "
+                                  "offset, when rrweb's pointer (.replayer-mouse) first has the position in its "
+                                  "style.left and style.top (a MutationObserver) minus the same clock in the "
+                                  "visitor's page at its mousemove (a listener before rrweb's)",
             "change_to_send_ms": "until the view message carrying the tick is handed to WebSocket.send "
                                  "(baseline: posted to the BroadcastChannel)",
             "send_to_receive_ms": "until the console's socket delivers it (baseline: the replayer page's channel)",
@@ -1226,6 +1358,7 @@ def main(argv=None):
         },
         "targets": checks,
         "latency": runs,
+        "pointer": pointer,
         "snapshots": snapshots,
         "snapshot_rounds_detail": rounds,
         "baseline_snapshots": baselines,
@@ -1262,6 +1395,14 @@ def main(argv=None):
             % (diagnostics.get("replay_hold_ms", {}).get("agent"), diagnostics.get("replay_hold_ms", {}).get("replayer"),
                small.get("elements"), small.get("record_ms"), small.get("main_thread_ms"),
                diagnostics.get("frame_interval_ms", {}).get("agent")),
+            "",
+            "Pointer: %d moves of the mouse at %g/s along a zigzag in the visitor's page (Playwright's "
+            "`page.mouse.move`), each stamped by a `mousemove` listener, until rrweb's pointer in the replay has "
+            "that position in its `style.left` and `style.top` (a MutationObserver in the agent's page; the clock "
+            "offset is taken off). The drawn pointer slides there over a further 50 ms (rrweb's CSS transition)."
+            % (args.moves, args.move_rate),
+            "",
+            pointer_table(pointer),
             "",
         ]
     else:
