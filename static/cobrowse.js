@@ -337,10 +337,21 @@
   // are preloaded now rather than once the interpreter is up.
   var root = new URL("..", base).href;
   var pyscriptUrl = base + "pyscript/core.js";
-  var preload = document.createElement("link");
-  preload.rel = "modulepreload";
-  preload.href = pyscriptUrl;
-  document.head.appendChild(preload);
+  var interpreterUrl = base + (runtime === "pyodide" ? "pyodide/pyodide.mjs" : "micropython/micropython.mjs");
+  function hint(rel, href, priority) {
+    var link = document.createElement("link");
+    link.rel = rel;
+    link.href = href;
+    link.crossOrigin = "anonymous";
+    if (priority) link.fetchPriority = priority;
+    if (rel === "preload") link.as = "fetch";
+    document.head.appendChild(link);
+  }
+  // PyScript finds the interpreter (and MicroPython its wasm) only once its own code has run:
+  // fetched now, they are there when it asks.
+  hint("modulepreload", pyscriptUrl);
+  hint("modulepreload", interpreterUrl);
+  if (runtime !== "pyodide") hint("preload", base + "micropython/micropython.wasm");
   var build = "";
   fetch(root + "pyscript.toml").then(function (response) {
     if (!response.ok) throw new Error("pyscript.toml: HTTP " + response.status);
@@ -357,18 +368,14 @@
         var url = new URL(entry[1], root);
         if (build) url.searchParams.set("v", build);
         files[url.href] = entry[2];
-        var hint = document.createElement("link");
-        hint.rel = "preload";
-        hint.as = "fetch";
-        hint.crossOrigin = "anonymous";
-        hint.href = url.href;
-        document.head.appendChild(hint);
+        // Needed only once the interpreter runs: after PyScript's own code.
+        hint("preload", url.href, "low");
       }
     });
     var tag = document.createElement("script");
     tag.type = runtime === "pyodide" ? "py" : "mpy";
     tag.setAttribute("config", JSON.stringify({
-      interpreter: base + (runtime === "pyodide" ? "pyodide/pyodide.mjs" : "micropython/micropython.mjs"),
+      interpreter: interpreterUrl,
       files: files,
     }));
     tag.textContent = "import cobrowse.browser\ncobrowse.browser.main()\n";
