@@ -58,6 +58,24 @@ def type_secrets(visitor):
     visitor.locator("#notes").fill(SECRETS["notes"])
 
 
+def session_on_checkout(new_page, server, site, runtime, path):
+    """A visitor on the checkout page ``path``, in a session: ``(visitor, frames, code)``, where
+    ``frames`` fills with every frame the visitor's page sends."""
+    visitor = new_page()
+    frames = capture_frames(visitor)
+    visitor.goto(visitor_page(site, server, runtime, path))
+    boot(visitor)
+    return visitor, frames, start(visitor)
+
+
+def watching(new_page, server, code, name="Alice"):
+    """An agent who joined session ``code`` and sees the checkout page in its replay."""
+    agent = new_page()
+    join(agent, server, code, name)
+    expect(replay(agent).locator("#title")).to_have_text("Checkout", timeout=15000)
+    return agent
+
+
 def assert_no_secret(frames, agent):
     sent = "\n".join(frames)
     html = agent.frame_locator("#replay iframe").locator("html").inner_html()
@@ -67,17 +85,10 @@ def assert_no_secret(frames, agent):
 
 
 def test_the_agent_sees_the_page_change_and_secrets_stay_masked(new_page, server, site, runtime):
-    visitor = new_page()
-    frames = capture_frames(visitor)
-    visitor.goto(visitor_page(site, server, runtime, "/liveview-%s.html" % runtime))
-    boot(visitor)
-    code = start(visitor)
-    agent = new_page()
-    join(agent, server, code, "Alice")
+    visitor, frames, code = session_on_checkout(new_page, server, site, runtime, "/liveview-%s.html" % runtime)
+    agent = watching(new_page, server, code)
     wait_heard(visitor, "AgentConnected")
-
     view = replay(agent)
-    expect(view.locator("#title")).to_have_text("Checkout", timeout=15000)
     # Text typed into an ordinary field appears; a change made by the page's script appears.
     visitor.locator("#name").fill("Ada Lovelace")
     expect(view.locator("#name")).to_have_value("Ada Lovelace")
@@ -95,11 +106,7 @@ def test_the_agent_sees_the_page_change_and_secrets_stay_masked(new_page, server
 
 
 def test_a_late_joiner_sees_the_current_page_and_does_not_disturb_the_first(new_page, server, site, runtime):
-    visitor = new_page()
-    frames = capture_frames(visitor)
-    visitor.goto(visitor_page(site, server, runtime, "/liveview-late-%s.html" % runtime))
-    boot(visitor)
-    code = start(visitor)
+    visitor, frames, code = session_on_checkout(new_page, server, site, runtime, "/liveview-late-%s.html" % runtime)
     # Before any agent: nothing is recorded at all.
     visitor.locator("#name").fill("Before anyone")
     type_secrets(visitor)

@@ -5,8 +5,8 @@ the agents already watching are not disturbed.
 
 from playwright.sync_api import expect
 
-from helpers import boot, heard, join, start, wait_heard
-from test_browser_liveview import assert_no_secret, capture_frames, replay, type_secrets, visitor_page
+from helpers import heard, join, wait_heard
+from test_browser_liveview import assert_no_secret, replay, session_on_checkout, type_secrets, watching
 
 
 def full_snapshots(frames):
@@ -24,14 +24,8 @@ def replay_unchanged(agent):
 
 
 def test_a_late_joiner_costs_the_visitor_no_snapshot_and_leaves_the_first_view_alone(new_page, server, site, runtime):
-    visitor = new_page()
-    frames = capture_frames(visitor)
-    visitor.goto(visitor_page(site, server, runtime, "/liveview-agents-%s.html" % runtime))
-    boot(visitor)
-    code = start(visitor)
-    first = new_page()
-    join(first, server, code, "Alice")
-    expect(replay(first).locator("#title")).to_have_text("Checkout", timeout=15000)
+    visitor, frames, code = session_on_checkout(new_page, server, site, runtime, "/liveview-agents-%s.html" % runtime)
+    first = watching(new_page, server, code)
     type_secrets(visitor)
     visitor.locator("#name").fill("Typed before Bob")
     visitor.evaluate("document.getElementById('list').insertAdjacentHTML('beforeend', '<li id=\"added\">Added</li>')")
@@ -56,14 +50,8 @@ def test_a_late_joiner_costs_the_visitor_no_snapshot_and_leaves_the_first_view_a
 
 
 def test_an_agent_who_reloads_the_console_sees_what_changed_meanwhile(new_page, server, site, runtime):
-    visitor = new_page()
-    frames = capture_frames(visitor)
-    visitor.goto(visitor_page(site, server, runtime, "/liveview-reload-%s.html" % runtime))
-    boot(visitor)
-    code = start(visitor)
-    agent = new_page()
-    join(agent, server, code, "Alice")
-    expect(replay(agent).locator("#title")).to_have_text("Checkout", timeout=15000)
+    visitor, frames, code = session_on_checkout(new_page, server, site, runtime, "/liveview-reload-%s.html" % runtime)
+    agent = watching(new_page, server, code)
 
     # The console reloads (it rejoins as the same agent); the page changes in between.
     agent.reload(wait_until="commit")
