@@ -149,6 +149,12 @@ async def join(peer, code, name="Alice"):
     return joined
 
 
+async def rejoin(peer, token):
+    """Rejoin as the agent whose token is ``token``; return the `joined` message."""
+    await peer.send("rejoin", token=token)
+    return await peer.expect("joined")
+
+
 async def assert_dead(server, code):
     """A new agent joining ``code`` (an access code or SID) is told there is no such session."""
     async with agent(server) as late:
@@ -905,8 +911,7 @@ def test_a_silent_agent_socket_is_closed_and_the_agent_may_rejoin(own_server):
                 await quiet(customer)
             assert await alice.closed() == 4408
             async with agent(server) as back:
-                await back.send("rejoin", token=joined["token"])
-                assert (await back.expect("joined"))["id"] == joined["id"]
+                assert (await rejoin(back, joined["token"]))["id"] == joined["id"]
             # The visitor heard nothing of the agent's silence, the close or the rejoin.
             await quiet(customer)
 
@@ -922,8 +927,7 @@ def test_a_dropped_agent_rejoins_as_itself_and_the_visitor_hears_nothing(own_ser
             await drop(alice)
             await asyncio.sleep(0.3)
             async with agent(server) as back:
-                await back.send("rejoin", token=joined["token"])
-                rejoined = await back.expect("joined")
+                rejoined = await rejoin(back, joined["token"])
                 assert (rejoined["id"], rejoined["name"]) == (joined["id"], "Alice")
                 assert TOKEN.fullmatch(rejoined["token"]) and rejoined["token"] != joined["token"]
                 assert rejoined["session"]["agents"] == [{"id": joined["id"], "name": "Alice"}]
@@ -1206,8 +1210,7 @@ def test_an_agent_who_comes_back_gets_the_page_it_missed(own_server):
             await customer.send_raw(change)
             await quiet(customer)  # The server has taken the change when the visitor's pong comes.
             async with agent(server) as back:
-                await back.send("rejoin", token=joined["token"])
-                await back.expect("joined")
+                await rejoin(back, joined["token"])
                 assert await next_view_text(back) == SNAPSHOT
                 assert await next_view_text(back) == change
                 await quiet(customer)
