@@ -33,7 +33,6 @@ import gzip
 import hashlib
 import hmac
 import ipaddress
-import json
 import logging
 import mimetypes
 import re
@@ -663,10 +662,7 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
                 await view_log.record(code, text, True)
         else:
             await view_log.record(code, text, False)
-        agents = hub.agents.get(code)
-        if agents:
-            for agent in list(agents.values()):
-                await hub.send(agent, text)
+        await hub.to_agents(code, text)
 
     async def catch_up(conn, code):
         """Show an agent who just joined or came back the visitor's current page: from the

@@ -123,9 +123,10 @@ function keepToken(token) {
 
 // The live view: rrweb's replayer, fed the visitor's recorded events as they arrive. It is
 // created on the first Meta (4) or FullSnapshot (2) event, so an agent who joins late or comes
-// back starts from the server's log of the view: the latest snapshot and the changes since. Events are applied as soon as they arrive:
-// each is stamped with its arrival time on this machine, so the replay clock never holds one
-// back (not for a snapshot that took long to arrive, nor for clocks that disagree).
+// back starts from the server's log of the view: the latest snapshot and the changes since.
+// Events are applied as soon as they arrive: each is stamped with its arrival time on this
+// machine, so the replay clock never holds one back (not for a snapshot that took long to
+// arrive, nor for clocks that disagree).
 let replayer = null;
 let lastStamp = 0;
 // The visitor's window size, as the replay last heard it (rrweb's Meta and ViewportResize).
