@@ -11,6 +11,7 @@ import re
 from playwright.sync_api import expect
 
 from helpers import boot, join, start, wait_heard
+from test_browser_liveview import replay
 
 REPLAY = "document.querySelector('#replay iframe')"
 # Generous: two runtimes, two browsers and a server share two cores.
@@ -30,10 +31,6 @@ def watched(new_page, server, site, runtime, body, name, head=""):
     wait_heard(visitor, "AgentConnected")
     expect(replay(agent).locator("#title")).to_be_attached(timeout=SLOW)
     return visitor, agent
-
-
-def replay(agent):
-    return agent.frame_locator("#replay iframe")
 
 
 def wait_replay(agent, predicate, arg=None):
