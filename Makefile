@@ -24,10 +24,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 	touch $@
 
 # The runtimes are copied, not linked, so static/ is exactly what the server serves.
-$(RUNTIMES): node_modules/.package-lock.json Makefile
+$(RUNTIMES): node_modules/.package-lock.json Makefile patches/pyscript_no_eval.py
 	rm -rf static/pyscript static/micropython static/pyodide static/rrweb
 	mkdir -p static/pyscript static/micropython static/pyodide static/rrweb
 	cp node_modules/@pyscript/core/dist/*.js node_modules/@pyscript/core/dist/*.css static/pyscript/
+	$(PYTHON) patches/pyscript_no_eval.py static/pyscript
 	cp node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs \
 	   node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm static/micropython/
 	cp node_modules/pyodide/pyodide.mjs node_modules/pyodide/pyodide.asm.mjs node_modules/pyodide/pyodide.asm.wasm \

@@ -53,6 +53,14 @@ ul { margin: 4px 0; padding-left: 18px; }
 """
 
 
+def _style_sheet(css):
+    """A constructed style sheet: unlike a ``<style>`` element, a page's Content-Security-Policy
+    needs no ``'unsafe-inline'`` in ``style-src`` to let it apply."""
+    sheet = js.CSSStyleSheet.new()
+    sheet.replaceSync(css)
+    return sheet
+
+
 def _element(tag, text=None, cls=None, **attrs):
     """Create an element; ``text`` is set as text, never parsed as HTML."""
     node = js.document.createElement(tag)
@@ -131,6 +139,11 @@ class Widget:
             if session.resuming:
                 self._connect()
             js.setInterval(create_proxy(self._heartbeat), HEARTBEAT_MS)
+            return {"result": True}
+        if name == "bootFailed":
+            # The loader's boot guard gave up (a session the server never restored).
+            session.boot_failed()
+            self._close_socket()
             return {"result": True}
         if name == "start":
             return self._start(args.get("SID"))
@@ -298,7 +311,7 @@ class Widget:
         if self.show_ui:
             host = _element("div", id="cobrowse-widget")
             self.root = host.attachShadow(js.JSON.parse('{"mode": "open"}'))
-            self.root.appendChild(_element("style", STYLE))
+            self.root.adoptedStyleSheets = js.Array.of(_style_sheet(STYLE))
             (js.document.body or js.document.documentElement).appendChild(host)
 
     def _on_link(self, event):

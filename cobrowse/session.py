@@ -6,9 +6,9 @@ Public names:
 - ``Reasons``: the pre-defined ``SessionEnded`` reasons.
 - ``VisitorSession``: the state machine. Calls in (``boot``, ``start``, ``stop``, ``receive``,
   ``link_activated``, ``leave_site``, ``page``, ``connected``, ``connection_lost``, ``give_up``,
-  ``ping``), and two queues out: ``events`` (co-browse events to fire, as ``(name, payload)``)
-  and ``outbox`` (protocol messages to send, as JSON text). It does no I/O and keeps no clock;
-  the browser adapter drains both queues and owns the timers.
+  ``boot_failed``, ``ping``), and two queues out: ``events`` (co-browse events to fire, as
+  ``(name, payload)``) and ``outbox`` (protocol messages to send, as JSON text). It does no I/O
+  and keeps no clock; the browser adapter drains both queues and owns the timers.
 - ``reconnect_delay(attempt, fraction)``: how long to wait before reconnect attempt ``attempt``.
 
 Surviving the network: a lost connection during a session does not end it. The session is
@@ -263,6 +263,17 @@ class VisitorSession:
             self.reconnecting = False
             self.token = None
             self._end(Reasons.NETWORK_TIMEOUT, States.ERROR)
+
+    def boot_failed(self):
+        """The page gave up waiting for the boot to finish (the adapter's boot timeout): a
+        session still being resumed is not waited for, and ``INIT`` becomes ``ERROR``. The
+        token is kept, so a later page of this tab can still resume the session."""
+        if self.state != States.INIT:
+            return
+        self.resuming = self.reconnecting = False
+        self.outbox = []
+        self.error = "Could not reach the co-browse service. Please try again."
+        self._set_state(States.ERROR)
 
     def ping(self):
         """Queue a heartbeat; the adapter calls this on its own schedule."""

@@ -43,8 +43,9 @@
   var pending = [];
   var ids = new WeakMap();
   var nextId = 1;
-  var resolveReady;
-  var readyPromise = new Promise(function (resolve) { resolveReady = resolve; });
+  var resolveReady, rejectReady;
+  var readyPromise = new Promise(function (resolve, reject) { resolveReady = resolve; rejectReady = reject; });
+  readyPromise.catch(function () {}); // A page that never asks is not told of a failure as uncaught.
 
   function keyOf(fn) {
     if (!ids.has(fn)) ids.set(fn, nextId++);
@@ -92,9 +93,9 @@
   NAMES.forEach(function (name) { events[name] = makeEvent(name); });
 
   var session = {
-    getState: function () { return core ? command("state").state : "INIT"; },
-    start: function (opts) { return core ? command("start", opts) : notReady; },
-    stop: function (opts) { return core ? command("stop", opts) : notReady; },
+    getState: function () { return core ? command("state").state : boot.failure ? "ERROR" : "INIT"; },
+    start: function (opts) { return core ? command("start", opts) : boot.failure ? unavailable() : notReady; },
+    stop: function (opts) { return core ? command("stop", opts) : boot.failure ? unavailable() : notReady; },
   };
   ["accessCode", "SID", "mode"].forEach(function (name) {
     Object.defineProperty(session, name, {
@@ -309,11 +310,15 @@
       },
     },
     ready: function (callback) {
-      return typeof callback === "function" ? readyPromise.then(callback) : readyPromise;
+      if (typeof callback !== "function") return readyPromise;
+      var called = readyPromise.then(callback);
+      called.catch(function () {}); // The callback style has no way to hear a failure.
+      return called;
     },
     // Internal: read by Python at boot.
     _options: JSON.stringify(options),
     _attach: function (listen, removeListener, commandFn) {
+      if (boot.failure) return; // Too late: the page has been told co-browse is unavailable.
       core = { listen: listen, removeListener: removeListener, command: commandFn };
       pending.forEach(function (item) {
         if (item[0] === "listen") core.listen(item[1], keyOf(item[2]), deliverer(item[1], item[2]));
@@ -321,13 +326,138 @@
         else command("popup", { which: item[1], enabled: item[2] });
       });
       pending = [];
-      command("boot");
+      var booted = command("boot");
+      if (!booted.result) bootFailed("the widget failed to start: " + booted.description);
     },
-    // Internal: Python calls this once the state has left INIT (READY, or a session resumed
-    // after a page load).
-    _settle: function () { resolveReady(window.Cobrowse); },
+    // Internal: Python calls this once the state has left INIT (READY, a session resumed
+    // after a page load, or ERROR when the boot guard gave up).
+    _settle: function () {
+      boot.settled = true;
+      clearTimeout(boot.timer);
+      if (boot.failure) rejectReady(new Error(boot.failure));
+      else resolveReady(window.Cobrowse);
+    },
+    // Internal: the boot script calls this when the widget's Python raised.
+    _fail: function (message) { bootFailed("the widget failed to start: " + message); },
     _live: liveView,
   };
+
+  // -- The boot guard ---------------------------------------------------------------------
+  // Cobrowse.ready() always settles: it resolves once Python has left INIT, or rejects with an
+  // Error saying what failed: the page's Content-Security-Policy blocked the runtime, the
+  // runtime threw while starting, the server could not be reached, or nothing happened within
+  // data-boot-timeout seconds. Then the state is ERROR, StateChanged INIT -> ERROR fires, and
+  // start() answers {result: false}. Whatever the runtime throws is caught here, reported once
+  // on the console, and kept from the page's own error handlers.
+  var BOOT_SCRIPT = [
+    "try:",
+    "    import cobrowse.browser",
+    "    cobrowse.browser.main()",
+    "except Exception as error:",
+    "    import js",
+    "    js.window.Cobrowse._fail(repr(error))",
+    "",
+  ].join("\n");
+  // Violations of these directives stop the runtime; others (an image, a style) do not.
+  var FATAL_DIRECTIVES = /^(script-src|connect-src|worker-src|child-src|default-src)/;
+  // A failure that a Content-Security-Policy report may yet explain waits this long for it:
+  // browsers fire the report and the failure it causes in no fixed order.
+  var CSP_REPORT_GRACE_MS = 100;
+  var boot = { settled: false, failure: null, candidate: null, timer: null, thrown: false };
+  var bootSeconds = Number(attr("data-boot-timeout", "30"));
+  if (!(bootSeconds > 0)) {
+    console.error("Cobrowse: data-boot-timeout must be a number of seconds above 0; using 30");
+    bootSeconds = 30;
+  }
+  var runtimeFiles = ["pyscript/", "micropython/", "pyodide/"].map(function (dir) { return base + dir; });
+
+  function describe(error) {
+    return error && error.message ? error.message : String(error);
+  }
+  function unavailable() {
+    return { result: false, description: "Co-browse is unavailable: " + boot.failure };
+  }
+
+  // Fail now, or, with waitForCsp, after a grace in which a CSP report may give the reason.
+  function bootFailed(message, cause, waitForCsp) {
+    if (boot.failure) return;
+    if (waitForCsp) {
+      if (!boot.candidate) {
+        boot.candidate = [message, cause];
+        setTimeout(function () { bootFailed(boot.candidate[0], boot.candidate[1]); }, CSP_REPORT_GRACE_MS);
+      }
+      return;
+    }
+    boot.failure = message;
+    clearTimeout(boot.timer);
+    console.error("Cobrowse: co-browse is unavailable on this page: " + message, cause || "");
+    if (core) {
+      // Python is up but stuck in INIT (a session that cannot be resumed): it moves to ERROR
+      // itself, fires StateChanged and calls _settle, which rejects.
+      command("bootFailed", { reason: message });
+      return;
+    }
+    rejectReady(new Error(message));
+    var changed = JSON.stringify({ state: "ERROR", previousState: "INIT", accessCode: null, SID: null,
+      siteCode: options.siteCode });
+    setTimeout(function () {
+      queuedListeners("StateChanged").forEach(function (fn) { deliverer("StateChanged", fn)(changed); });
+    }, 0);
+  }
+
+  // The listeners of one event that the page attached, and did not remove, before Python came.
+  function queuedListeners(name) {
+    var listeners = [];
+    pending.forEach(function (item) {
+      if (item[1] !== name) return;
+      var at = listeners.indexOf(item[2]);
+      if (item[0] === "listen" && at === -1) listeners.push(item[2]);
+      if (item[0] === "remove" && at !== -1) listeners.splice(at, 1);
+    });
+    return listeners;
+  }
+
+  boot.timer = setTimeout(function () {
+    var stuck = core ? "the co-browse server at " + server + " did not answer" : "the co-browse runtime did not start";
+    bootFailed(stuck + " within " + bootSeconds + " s (data-boot-timeout)");
+  }, bootSeconds * 1000);
+
+  function isOurs(url) {
+    return typeof url === "string" && runtimeFiles.some(function (prefix) { return url.indexOf(prefix) === 0; });
+  }
+  // The runtime's files: the first script URL on the stack (after the message, which may
+  // hold URLs of its own) says whose code threw.
+  function thrownByRuntime(filename, error) {
+    var stack = error && typeof error.stack === "string" ? error.stack : "";
+    var message = describe(error);
+    var at = stack.indexOf(message);
+    var first = (at === -1 ? stack : stack.slice(at + message.length)).match(/(https?|blob):[^\s)]+/);
+    return isOurs(first ? first[0] : filename);
+  }
+  function swallowRuntimeError(event, error) {
+    if (!thrownByRuntime(event.filename, error)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (!boot.settled) {
+      bootFailed("the co-browse runtime failed to start: " + describe(error), error, true);
+    } else if (!boot.failure && !boot.thrown) {
+      boot.thrown = true;
+      console.error("Cobrowse: the co-browse runtime threw (later errors are not reported):", error);
+    }
+  }
+  window.addEventListener("error", function (event) { swallowRuntimeError(event, event.error || event.message); }, true);
+  window.addEventListener("unhandledrejection", function (event) { swallowRuntimeError(event, event.reason); }, true);
+
+  document.addEventListener("securitypolicyviolation", function (event) {
+    var directive = event.effectiveDirective || event.violatedDirective || "";
+    var blocked = event.blockedURI || "";
+    var ours = isOurs(event.sourceFile) || isOurs(blocked) || blocked.indexOf(root) === 0 ||
+      blocked.indexOf(server.replace(/^http/, "ws")) === 0;
+    if (!ours || boot.failure || boot.settled || !FATAL_DIRECTIVES.test(directive)) return;
+    var what = blocked === "eval" ? "'unsafe-eval'" : blocked === "wasm-eval" ? "'wasm-unsafe-eval'" : blocked;
+    bootFailed("the page's Content-Security-Policy blocked the co-browse runtime (" + directive + " does not allow " +
+      what + (event.sourceFile ? ", needed by " + event.sourceFile : "") + "); see Content-Security-Policy in the cobrowse README");
+  }, true);
 
   // Start PyScript with our config. The [files] of pyscript.toml name the Python modules;
   // their URLs are made absolute here, because PyScript resolves relative ones against the
@@ -377,11 +507,19 @@
     tag.setAttribute("config", JSON.stringify({
       interpreter: interpreterUrl,
       files: files,
+      // PyScript's error plugin writes Python errors into the page as a banner: never ours.
+      plugins: ["!error"],
     }));
-    tag.textContent = "import cobrowse.browser\ncobrowse.browser.main()\n";
+    tag.textContent = BOOT_SCRIPT;
     document.head.appendChild(tag);
-    return import(pyscriptUrl);
-  }).catch(function (error) {
-    console.error("Cobrowse: could not load the co-browse runtime from " + base, error);
+    return import(pyscriptUrl).catch(function (error) {
+      bootFailed("could not load PyScript from " + pyscriptUrl + ": " + describe(error), error, true);
+    });
+  }, function (error) {
+    if (error instanceof TypeError) {
+      bootFailed("the co-browse server at " + root + " is unreachable (" + describe(error) + ")", error, true);
+    } else {
+      bootFailed("the co-browse server at " + root + " could not serve the widget: " + describe(error), error);
+    }
   });
 })();

@@ -6,7 +6,8 @@ Public names:
 - ``ServerProcess``: ``python -m cobrowse serve`` on a free port (or the one given), started and
   waited for; ``stop()`` ends it. ``output`` keeps everything it printed.
 - ``PageServer``: a customer's site on a free loopback port, serving the HTML in its ``pages``
-  dict by path, exactly as given (other files too, typed by their extension).
+  dict by path, exactly as given (other files too, typed by their extension), with the response
+  headers of its ``page_headers`` dict for that path (a Content-Security-Policy, say).
 """
 
 import http.server
@@ -85,11 +86,13 @@ class PageServer:
     """HTML pages served by path from ``pages`` (a dict that may grow while it runs).
 
     A path ending in another extension (``.css``, ``.svg``) is served with that type.
-    ``headers`` are sent with every page, e.g. ``{"Cache-Control": "no-cache"}``.
+    ``headers`` are sent with every page, e.g. ``{"Cache-Control": "no-cache"}``;
+    ``page_headers[path]`` (a dict) are sent with that page only.
     """
 
     def __init__(self, pages=None, headers=None):
         self.pages = {} if pages is None else pages
+        self.page_headers = {}
         served = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -104,7 +107,8 @@ class PageServer:
                 self.send_response(200)
                 self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
                 self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
+                own = served.page_headers.get(urlsplit(self.path).path, {})
+                for name, value in list((headers or {}).items()) + list(own.items()):
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)

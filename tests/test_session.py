@@ -1320,3 +1320,24 @@ def test_boot_while_resuming_does_nothing(token):
     before = snapshot(session)
     session.boot(token=token, url="https://shop.example/other")
     assert snapshot(session) == before
+
+
+def test_boot_failed_while_resuming_moves_to_error_and_keeps_the_token():
+    session = resuming()
+    session.connection_lost()
+    session.boot_failed()
+    assert take_events(session) == [changed("INIT", "ERROR")]
+    assert (session.state, session.resuming, session.reconnecting, session.token) == ("ERROR", False, False, TOKEN)
+    assert session.outbox == [] and session.error
+    # No reconnect after it: the adapter is told the connection is not worth recovering.
+    assert session.connection_lost() is False
+    # The visitor may still try a new session.
+    assert session.start(url=URL) == (True, "")
+
+
+@pytest.mark.parametrize("state", [state for state in ALL_BUILT if state != States.INIT])
+def test_boot_failed_after_boot_changes_nothing(state):
+    session = BUILDERS[state]()
+    before = snapshot(session)
+    session.boot_failed()
+    assert snapshot(session) == before
