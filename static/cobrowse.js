@@ -328,6 +328,7 @@
       pending = [];
       var booted = command("boot");
       if (!booted.result) bootFailed("the widget failed to start: " + booted.description);
+      else if (!boot.settled) startBootTimer(); // The server has as long to restore the session.
     },
     // Internal: Python calls this once the state has left INIT (READY, a session resumed
     // after a page load, or ERROR when the boot guard gave up).
@@ -364,10 +365,12 @@
   // browsers fire the report and the failure it causes in no fixed order.
   var CSP_REPORT_GRACE_MS = 100;
   var boot = { settled: false, failure: null, candidate: null, timer: null, thrown: false };
-  var bootSeconds = Number(attr("data-boot-timeout", "30"));
+  // Pyodide is 13.7 MB and seconds of CPU: on a slow line or a busy machine it needs longer.
+  var BOOT_SECONDS = runtime === "pyodide" ? 120 : 30;
+  var bootSeconds = Number(attr("data-boot-timeout", String(BOOT_SECONDS)));
   if (!(bootSeconds > 0)) {
-    console.error("Cobrowse: data-boot-timeout must be a number of seconds above 0; using 30");
-    bootSeconds = 30;
+    console.error("Cobrowse: data-boot-timeout must be a number of seconds above 0; using " + BOOT_SECONDS);
+    bootSeconds = BOOT_SECONDS;
   }
   var runtimeFiles = ["pyscript/", "micropython/", "pyodide/"].map(function (dir) { return base + dir; });
 
@@ -417,10 +420,16 @@
     return listeners;
   }
 
-  boot.timer = setTimeout(function () {
-    var stuck = core ? "the co-browse server at " + server + " did not answer" : "the co-browse runtime did not start";
-    bootFailed(stuck + " within " + bootSeconds + " s (data-boot-timeout)");
-  }, bootSeconds * 1000);
+  // The runtime has bootSeconds to start; then a session this tab resumes has as long again
+  // for the server to restore it.
+  function startBootTimer() {
+    clearTimeout(boot.timer);
+    boot.timer = setTimeout(function () {
+      var stuck = core ? "the co-browse server at " + server + " did not answer" : "the co-browse runtime did not start";
+      bootFailed(stuck + " within " + bootSeconds + " s (data-boot-timeout)");
+    }, bootSeconds * 1000);
+  }
+  startBootTimer();
 
   function isOurs(url) {
     return typeof url === "string" && runtimeFiles.some(function (prefix) { return url.indexOf(prefix) === 0; });
