@@ -44,7 +44,30 @@ PAGE = """<!doctype html>
 </head><body>
 <h1>{title}</h1>
 <button id="own" type="button">The site's own button</button>
+{body}
 </body></html>"""
+
+# The page's own Python under data-runtime="pyodide": a worker listener that hands what it
+# hears to the page's script (/py-heard.js) over a channel of the test's own.
+WORKER_LISTENER = """<script type="py" worker>
+import json
+import js
+from cobrowse import EVENT_NAMES, Events
+
+report = js.BroadcastChannel.new("test-python")
+
+def hear(name):
+    def listener(event):
+        report.postMessage(json.dumps([name, event]))
+    return listener
+
+for name in EVENT_NAMES:
+    Events[name].listen(hear(name))
+</script>"""
+PY_HEARD = """
+window.pyHeard = [];
+new BroadcastChannel("test-python").onmessage = function (message) { window.pyHeard.push(JSON.parse(message.data)); };
+"""
 
 # webcomponents.js 0.7 (npm, pinned in package.json) with its Shadow DOM polyfill forced on,
 # as sites built for browsers without native Shadow DOM did: it wraps `document`.
@@ -63,12 +86,14 @@ CUSTOMER_POLICY = {
 @pytest.fixture(scope="module")
 def pages(site):
     site.pages["/heard.js"] = HEARD
+    site.pages["/py-heard.js"] = PY_HEARD
     site.pages["/polyfill-flags.js"] = "window.WebComponents = {flags: {shadow: true}};"
     site.pages["/webcomponents.js"] = (ROOT / "node_modules/webcomponents.js/webcomponents.js").read_text()
 
-    def publish(server, runtime, path, before="", policy=None, title="Customer page", **attributes):
+    def publish(server, runtime, path, before="", body="", policy=None, title="Customer page", **attributes):
         extra = " ".join('%s="%s"' % (name.replace("_", "-"), value) for name, value in attributes.items())
-        site.pages[path] = PAGE.format(title=title, server=server.base, runtime=runtime, before=before, attributes=extra)
+        site.pages[path] = PAGE.format(title=title, server=server.base, runtime=runtime, before=before, body=body,
+                                       attributes=extra)
         if policy:
             site.server.page_headers[path] = {"Content-Security-Policy": policy}
         return site.base + path
@@ -76,15 +101,20 @@ def pages(site):
     return publish
 
 
-def readme_policy(server):
+def readme_policy(server, runtime):
     """The customer's policy plus exactly the directives the README tells a site to add."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Content-Security-Policy", 1)[1]
-    block = section.split("```", 2)[1]
+    section = readme.split("## Content-Security-Policy", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```text\n")[1:]
     policy = {name: list(sources) for name, sources in CUSTOMER_POLICY.items()}
-    for line in block.strip().splitlines()[2:]:  # After the language and the header.
-        name, *sources = line.replace("https://cobrowse.example", server.base).replace("wss://cobrowse.example", server.ws).split()
-        policy.setdefault(name, []).extend(sources)
+    for block in blocks:
+        header, *lines = block.split("```", 1)[0].strip().splitlines()
+        if "pyodide" in header and runtime != "pyodide":
+            continue
+        for line in lines:
+            line = line.replace("https://cobrowse.example", server.base).replace("wss://cobrowse.example", server.ws)
+            name, *sources = line.split()
+            policy.setdefault(name, []).extend(sources)
     return "; ".join(" ".join([name] + sources) for name, sources in policy.items())
 
 
@@ -160,13 +190,16 @@ def test_a_server_that_is_down_at_resume_fails_within_the_boot_timeout(new_page,
     assert [(change["previousState"], change["state"]) for change in changes] == [("INIT", "ACTIVE:WAIT")]
 
 
-def test_a_whole_session_under_the_readme_policy(new_page, server, site, pages, runtime, watch):
-    policy = readme_policy(server)
+def test_a_whole_session_under_the_readme_policy(new_page, server, site, pages, runtime):
+    policy = readme_policy(server, runtime)
     assert "unsafe-eval'" not in policy.replace("wasm-unsafe-eval", "") and "unsafe-inline" not in policy
+    assert ("worker-src blob:" in policy) == (runtime == "pyodide")
     violations = []
     visitor = new_page()
     visitor.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
-    visitor.goto(pages(server, runtime, "/boot-strict-%s.html" % runtime, policy=policy, title="Strict bank"))
+    # On Pyodide the page's own Python runs in a worker and hears the events too.
+    own_python = '<script src="/py-heard.js"></script>' + WORKER_LISTENER if runtime == "pyodide" else ""
+    visitor.goto(pages(server, runtime, "/boot-strict-%s.html" % runtime, body=own_python, policy=policy, title="Strict bank"))
     assert outcome(visitor) == "resolved"
 
     # The widget's styles apply without 'unsafe-inline' in style-src.
@@ -186,6 +219,9 @@ def test_a_whole_session_under_the_readme_policy(new_page, server, site, pages, 
     assert wait_heard(visitor, "SessionEnded")[0]["reason"] == "USER_INITIATED"
     assert violations == []
     assert visitor.evaluate("window.siteErrors") == []
+    if runtime == "pyodide":
+        visitor.wait_for_function("() => window.pyHeard.some((item) => item[0] === \"SessionEnded\")", timeout=120000)
+        assert [name for name, _ in visitor.evaluate("window.pyHeard")] == [name for name, _ in visitor.evaluate("window.heard")]
 
 
 def test_a_server_unreachable_after_the_loader_fails_saying_so(new_page, server, site, pages, runtime, expect_console_error):
