@@ -60,6 +60,7 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/x-python", ".py")
 mimetypes.add_type("application/toml", ".toml")
+mimetypes.add_type("text/plain", ".ts")  # TypeScript declarations (cobrowse.d.ts), not MPEG streams.
 
 # Types worth compressing; wasm compresses to about half.
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm", "application/toml")
