@@ -52,8 +52,10 @@ from cobrowse.store import LOST, CodesExhausted, MemoryJoinLimiter, MemoryStore,
 
 log = logging.getLogger("cobrowse")
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
+# Where the served files are (index.html, pyscript.toml, demo/, static/, the browser's modules):
+# an installed wheel carries them in cobrowse/site/ (see setup.py); a checkout is its own root.
+ROOT = PACKAGE / "site" if (PACKAGE / "site").is_dir() else PACKAGE.parent
 
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
