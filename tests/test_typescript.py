@@ -1,7 +1,7 @@
 """static/cobrowse.d.ts: a page script using all of window.Cobrowse type-checks under
-``tsc --noEmit --strict`` (TypeScript pinned in package.json), each kind of misuse fails to, the
-declarations list exactly the events, properties and states the widget has, and the server
-serves the file next to the loader."""
+``tsc --noEmit --strict`` (TypeScript pinned in package.json) and, compiled, runs on the widget
+as its types say; each kind of misuse fails to type-check; the declarations list exactly the
+events, properties and states the widget has; the server serves the file next to the loader."""
 
 import subprocess
 import urllib.request
@@ -33,16 +33,46 @@ MISUSES = {
 }
 
 
-def type_check(path):
-    """Run tsc on one file; return (exit code, output)."""
-    command = [str(TSC), "--noEmit", "--strict", "--target", "es2022", "--lib", "es2022,dom", "--types", "", str(path)]
+PAGE_SCRIPT = ROOT / "tests" / "typescript" / "page.ts"
+# What the page script logs on a real widget, whatever the order its events arrive in.
+LOGGED = [
+    "StateChanged INIT READY false",
+    "ready READY READY true true",
+    "start ok",
+    "SessionStarting TEST-1 CHAT-42",
+    "start again failed: a co-browse session is already in progress (state starting)",
+    "StateChanged READY STARTING false",
+    "SessionStarted 6 ICB false chat-42",
+    "session true chat-42 ICB",
+    "stop ok",
+    "stop again failed: there is no co-browse session to stop (state disconnecting)",
+    "SessionEnded closed the chat false 0 6",
+]
+
+
+def type_check(path, *options):
+    """Run tsc on one file (``--noEmit`` unless ``options`` say where to emit); return (exit code, output)."""
+    options = options or ("--noEmit",)
+    command = [str(TSC), *options, "--strict", "--target", "es2022", "--lib", "es2022,dom", "--types", "", str(path)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout + done.stderr
 
 
 def test_a_page_script_using_all_of_the_api_type_checks():
-    code, output = type_check(ROOT / "tests" / "typescript" / "page.ts")
+    code, output = type_check(PAGE_SCRIPT)
     assert code == 0, output
+
+
+def test_the_page_script_runs_on_the_widget_as_its_types_say(tmp_path, new_page, server, site, runtime):
+    """The declarations describe the real thing: the compiled script starts and stops a session."""
+    code, output = type_check(PAGE_SCRIPT, "--outDir", str(tmp_path))
+    assert code == 0, output
+    site.pages["/typed-page.js"] = (tmp_path / "page.js").read_text()
+    visitor = new_page(site.page(server, runtime, '<script src="/typed-page.js"></script>', path="/typed-%s.html" % runtime))
+    visitor.wait_for_function("log.some((line) => line.startsWith('SessionEnded') || line.startsWith('main failed'))",
+                              timeout=60000)
+    logged = visitor.evaluate("log")
+    assert [line for line in LOGGED if line not in logged] == [], logged
 
 
 @pytest.mark.parametrize("misuse", MISUSES)

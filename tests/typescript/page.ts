@@ -1,32 +1,26 @@
 // A customer page's script using every part of window.Cobrowse, as static/cobrowse.d.ts types it.
-// tests/test_typescript.py type-checks it with `tsc --noEmit --strict`.
+// tests/test_typescript.py type-checks it with `tsc --noEmit --strict`, then runs its JavaScript
+// on a page with the widget and reads `log` (a global of this classic script) to see it worked.
 /// <reference path="../../static/cobrowse.d.ts" />
 
 const log: string[] = [];
 
-function showCode(code: string): void {
-  log.push("Read this code to the agent: " + code);
-}
-
 const onStarting: Cobrowse.Listener<"SessionStarting"> = (event) => {
-  log.push(event.siteCode + (event.SID === undefined ? "" : " for " + event.SID.toUpperCase()));
+  log.push("SessionStarting " + event.siteCode + (event.SID === undefined ? "" : " " + event.SID.toUpperCase()));
 };
 Cobrowse.Events.SessionStarting.listen(onStarting);
-Cobrowse.Events.SessionStarting.removeListener(onStarting);
 
 Cobrowse.Events.SessionStarted.listen((event: Cobrowse.SessionStartedEvent) => {
-  showCode(event.accessCode);
   const advanced: boolean = event.mode === "ACB";
-  log.push(String(advanced), event.siteCode, event.SID ?? "no SID");
+  log.push("SessionStarted " + event.accessCode.length + " " + event.mode + " " + advanced + " " + (event.SID ?? "no SID"));
 });
 
 window.Cobrowse.Events.SessionEnded.listen((event) => {
   const reason: string = event.reason;
-  const agents: number = event.agentCount + 1;
-  if (event.reason === "NETWORK_TIMEOUT" || event.reason === "my own reason") {
-    log.push(reason);
-  }
-  log.push(String(agents), event.accessCode ?? "never started", event.SID ?? "", event.siteCode);
+  const agents: number = event.agentCount + 0;
+  const known = event.reason === "USER_INITIATED" || event.reason === "NETWORK_TIMEOUT";
+  log.push("SessionEnded " + reason + " " + known + " " + agents + " " + (event.accessCode ?? "no code").length);
+  log.push(event.SID ?? "", event.siteCode);
 });
 
 function onAgent(event: Cobrowse.AgentConnectedEvent | Cobrowse.AgentDisconnectedEvent): void {
@@ -34,13 +28,12 @@ function onAgent(event: Cobrowse.AgentConnectedEvent | Cobrowse.AgentDisconnecte
 }
 Cobrowse.Events.AgentConnected.listen(onAgent);
 Cobrowse.Events.AgentDisconnected.listen(onAgent);
+Cobrowse.Events.AgentDisconnected.removeListener(onAgent);
 
 Cobrowse.Events.StateChanged.listen(({ state, previousState, accessCode, SID, siteCode }) => {
-  const controlled = state === Cobrowse.States.ACTIVE_ESCALATED;
-  const asked: boolean = state === "ACTIVE:ESCALATING";
-  if (previousState === "INIT" && state !== "ERROR") {
-    log.push(String(controlled), String(asked), accessCode ?? "", SID ?? "", siteCode);
-  }
+  const controlled = state === Cobrowse.States.ACTIVE_ESCALATED || state === "ACTIVE:ESCALATING";
+  log.push("StateChanged " + previousState + " " + state + " " + controlled);
+  log.push(accessCode ?? "", SID ?? "", siteCode);
 });
 
 Cobrowse.Events.NavigatingAway.listen((event) => {
@@ -53,35 +46,35 @@ const states: Cobrowse.State[] = [
   Cobrowse.States.DISCONNECTING, Cobrowse.States.ERROR,
 ];
 
-function report(result: Cobrowse.Result): void {
-  if (!result.result) {
-    log.push("failed: " + result.description.toLowerCase());
-  }
+function report(action: string, result: Cobrowse.Result): void {
+  log.push(action + (result.result ? " ok" : " failed: " + result.description.toLowerCase()));
 }
 
 async function main(): Promise<void> {
   const cobrowse: Cobrowse.Global = await Cobrowse.ready();
   const state: Cobrowse.State = cobrowse.API.Session.getState();
-  const ready: string = await Cobrowse.ready((it) => it.API.Session.getState());
+  const again: string = await Cobrowse.ready((it) => it.API.Session.getState());
   const environment: Cobrowse.Environment = Cobrowse.API.checkEnvironment();
-  if (environment.ICB && states.includes(state) && ready === "READY") {
-    report(Cobrowse.API.Session.start());
-    report(Cobrowse.API.Session.start({ SID: "chat-42" }));
-  }
+  log.push("ready " + state + " " + again + " " + states.includes(state) + " " + environment.ICB);
+
+  const started = new Promise<Cobrowse.SessionStartedEvent>((resolve) => Cobrowse.Events.SessionStarted.listen(resolve));
+  report("start", Cobrowse.API.Session.start({ SID: "chat-42" }));
+  report("start again", Cobrowse.API.Session.start());
+  const event = await started;
   const session = Cobrowse.API.Session;
   const code: string | undefined = session.accessCode;
   const sid: string | undefined = session.SID;
   const mode: Cobrowse.Mode | undefined = session.mode;
-  log.push(code ?? "", sid ?? "", mode ?? "");
+  log.push("session " + (code === event.accessCode) + " " + sid + " " + mode);
   if (environment.ACB) {
-    report(session.allowControl());
-    report(session.denyControl());
-    report(session.revokeControl());
+    report("allow", session.allowControl());
+    report("deny", session.denyControl());
+    report("revoke", session.revokeControl());
   }
   Cobrowse.API.DefaultUI.navigatingAwayPopupEnabled(false);
   Cobrowse.API.DefaultUI.sessionEndedPopupEnabled(true);
-  report(Cobrowse.API.Session.stop());
-  report(Cobrowse.API.Session.stop({ reason: "closed the chat" }));
+  report("stop", session.stop({ reason: "closed the chat" }));
+  report("stop again", session.stop());
 }
 
-main().catch((error: unknown) => log.push(error instanceof Error ? error.message : String(error)));
+main().catch((error: unknown) => log.push("main failed: " + (error instanceof Error ? error.message : String(error))));
