@@ -418,13 +418,19 @@
     return { result: false, description: "Co-browse is unavailable: " + boot.failure };
   }
 
-  // Fail now, or, with waitForCsp, after a grace in which a CSP report may give the reason.
+  // Fail now, or, with waitForCsp, after a grace in which a CSP report may give the reason. A
+  // report that the page's Python workers were blocked explains the failure as theirs: it was
+  // said already, and the widget goes on without them.
   function bootFailed(message, cause, waitForCsp) {
     if (boot.failure) return;
     if (waitForCsp) {
       if (!boot.candidate) {
         boot.candidate = [message, cause];
-        setTimeout(function () { bootFailed(boot.candidate[0], boot.candidate[1]); }, CSP_REPORT_GRACE_MS);
+        setTimeout(function () {
+          var candidate = boot.candidate;
+          boot.candidate = null;
+          if (!boot.workersBlocked) bootFailed(candidate[0], candidate[1]);
+        }, CSP_REPORT_GRACE_MS);
       }
       return;
     }

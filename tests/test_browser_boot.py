@@ -232,3 +232,15 @@ def test_a_server_unreachable_after_the_loader_fails_saying_so(new_page, server,
     visitor.route(server.base + "/pyscript.toml", lambda route: route.abort("connectionrefused"))
     visitor.goto(pages(server, runtime, "/boot-unreachable-%s.html" % runtime))
     assert_failed_cleanly(visitor, r"^rejected: the co-browse server at %s/ is unreachable \(" % re.escape(server.base))
+
+
+def test_a_policy_without_blob_workers_keeps_the_widget_and_says_so_once(new_page, server, site, pages, expect_console_error):
+    # The page's own Python workers (data-runtime="pyodide") are blocked; the widget is not.
+    expect_console_error(r"violates the following Content Security Policy directive|Refused to connect")
+    expect_console_error(r"^Cobrowse: the page's Content-Security-Policy blocked the Python workers of data-runtime=\"pyodide\"")
+    policy = readme_policy(server, "micropython")
+    visitor = new_page(pages(server, "pyodide", "/boot-no-blob.html", body=WORKER_LISTENER, policy=policy))
+    assert outcome(visitor) == "resolved"
+    assert visitor.evaluate("Cobrowse.API.Session.getState()") == "READY"
+    visitor.wait_for_timeout(1000)
+    assert visitor.evaluate("window.siteErrors") == []
