@@ -262,6 +262,11 @@ def test_the_agent_console_passes_axe_and_works_with_the_keyboard(new_page, serv
     expect(frame).to_have_attribute("title", "The visitor's page, replayed live", timeout=15000)
     expect(agent.frame_locator("#replay iframe").get_by_role("heading", name="Shop")).to_be_attached(timeout=15000)
     assert_accessible(agent)
+    # The replayed pointer glides, unless the agent asked for less motion.
+    pointer = "getComputedStyle(document.querySelector('.replayer-mouse')).transitionDuration"
+    assert agent.evaluate(pointer) != "0s"
+    agent.emulate_media(reduced_motion="reduce")
+    assert agent.evaluate(pointer) == "0s"
 
     agent.keyboard.press("Tab")
     assert focused_id(agent) == "leave"
