@@ -362,8 +362,9 @@ class Widget:
     def _ask_to_leave(self, url):
         self._close_dialog()
         veil = _element("div", cls="veil")
-        dialog = _element("div", cls="dialog", role="dialog", aria_modal="true", aria_label="Leaving the co-browsing session")
-        dialog.appendChild(_element("p", LEAVE_PROMPT + "."))
+        dialog = _element("div", cls="dialog", role="dialog", aria_modal="true", aria_label="Leaving the co-browsing session",
+                          aria_describedby="leave-prompt")
+        dialog.appendChild(_element("p", LEAVE_PROMPT + ".", id="leave-prompt"))
         dialog.appendChild(_element("p", url, cls="muted"))
         go = _element("button", "Continue", type="button")
         stay = _element("button", "Cancel", cls="quiet", type="button")

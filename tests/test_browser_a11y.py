@@ -154,6 +154,7 @@ def test_the_widget_works_with_the_keyboard_alone(new_page, server, site, runtim
     visitor.keyboard.press("Enter")
     dialog = visitor.get_by_role("dialog", name=LEAVE_DIALOG)
     expect(dialog).to_be_visible()
+    expect(dialog).to_have_accessible_description("This link will take you outside of the co-browsing session.")
     assert focused(visitor) == "Cancel"
     for key, label in [("Tab", "Continue"), ("Tab", "Cancel"), ("Shift+Tab", "Continue"), ("Shift+Tab", "Cancel")]:
         visitor.keyboard.press(key)
