@@ -14,6 +14,8 @@ axe-core comes from npm (pinned in package.json and package-lock.json, installed
 CDN. axe walks open shadow roots by itself, so the widget is checked where it lives. It does
 not run inside frames: the only frame we show is the console's sandboxed replay of the
 visitor's page, whose content is the customer's, not ours; the frame element itself is checked.
+``add_script_tag`` adds an inline script: on a page whose Content-Security-Policy forbids them,
+open the page in a context made with ``bypass_csp=True`` to check it.
 """
 
 from processes import ROOT

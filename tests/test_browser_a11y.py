@@ -12,22 +12,23 @@ from playwright.sync_api import expect
 
 from axe import assert_accessible, blocking_violations, run_axe, shadow_nodes
 from helpers import boot, join, start, wait_heard, widget
+from test_browser_links import LEAVE_DIALOG
 
 HOST = "#cobrowse-widget"
-LEAVE_DIALOG = "Leaving the co-browsing session"
 PARTNER = '<p><a id="partner" href="{away}">Our partner</a></p>'
+
+
+SAID = "document.querySelector('#cobrowse-widget').shadowRoot.querySelector('[aria-live]').textContent"
 
 
 def said(page):
     """What the widget's live region says to screen readers."""
-    return page.evaluate("document.querySelector('#cobrowse-widget').shadowRoot.querySelector('[aria-live]').textContent")
+    return page.evaluate(SAID)
 
 
 def expect_said(page, text):
-    page.wait_for_function(
-        "(text) => document.querySelector('#cobrowse-widget').shadowRoot.querySelector('[aria-live]').textContent === text",
-        arg=text, timeout=15000,
-    )
+    """Wait until the live region says ``text``."""
+    page.wait_for_function("(text) => %s === text" % SAID, arg=text, timeout=15000)
 
 
 def focused(page):
