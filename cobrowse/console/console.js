@@ -17,6 +17,7 @@ const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
 const HEARTBEAT_MS = 5000;
 const SILENCE_MS = 2 * HEARTBEAT_MS + 1000;
 const NETWORK_TIMEOUT_MS = 30000;
+const REPLAY_TITLE = "The visitor's page, replayed live";
 
 const form = document.getElementById("join-form");
 const codeInput = document.getElementById("code");
@@ -169,6 +170,8 @@ function showView(events) {
       replayer = new window.rrweb.Replayer([], {
         root: replayBox, liveMode: true, mouseTail: false, showWarning: false, UNSAFE_replayCanvas: false,
       });
+      // Screen readers name a frame by its title; rrweb leaves it without one.
+      replayer.iframe.title = REPLAY_TITLE;
       replayer.on("resize", (size) => {
         replaySize = size;
         fitReplay();
