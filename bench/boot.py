@@ -93,11 +93,14 @@ INIT_SCRIPT = """
 (() => {
   if (window.top !== window || window.__bench) return;
   const bench = window.__bench = { marks: {}, longtasks: [], errors: [] };
-  let resolveReady;
-  bench.ready = new Promise((resolve) => { resolveReady = resolve; });
+  // A promise per mark, so that waiting for one needs no polling on the page's main thread.
+  const waiting = {};
+  bench.when = (name) => name in bench.marks ? Promise.resolve(bench.marks[name])
+    : new Promise((resolve) => { (waiting[name] = waiting[name] || []).push(resolve); });
   bench.mark = (name) => {
-    if (!(name in bench.marks)) bench.marks[name] = performance.now();
-    if (name === "ready") resolveReady(bench.marks.ready);
+    if (name in bench.marks) return;
+    bench.marks[name] = performance.now();
+    (waiting[name] || []).forEach((resolve) => resolve(bench.marks[name]));
   };
   try {
     new PerformanceObserver((list) => {
@@ -294,12 +297,11 @@ def load(playwright, profile, url, server, landing, options, python=False):
         network = Network(cdp)
         cdp.send("Network.enable")
         page.goto(url, wait_until="domcontentloaded")
-        ready = page.evaluate(
-            """(timeout) => Promise.race([window.__bench.ready, new Promise((resolve, reject) =>
-                 setTimeout(() => reject(new Error("not ready after " + timeout + " ms")), timeout))])""",
-            READY_TIMEOUT_MS)
+        wait = """([name, timeout]) => Promise.race([window.__bench.when(name), new Promise((resolve, reject) =>
+                    setTimeout(() => reject(new Error("no " + name + " after " + timeout + " ms")), timeout))])"""
+        ready = page.evaluate(wait, ["ready", READY_TIMEOUT_MS])
         if python:
-            page.wait_for_function("'python' in window.__bench.marks", timeout=READY_TIMEOUT_MS)
+            page.evaluate(wait, ["python", READY_TIMEOUT_MS])
         page.wait_for_timeout(options.settle_ms)
         state = page.evaluate("""() => ({
             marks: window.__bench.marks, longtasks: window.__bench.longtasks,

@@ -585,7 +585,7 @@
       var header = line.match(/^\s*\[([^\]]+)\]/);
       if (header) { section = header[1].trim(); return; }
       var entry = line.match(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/);
-      if (entry && tables[section]) {
+      if (entry && Object.prototype.hasOwnProperty.call(tables, section)) {
         var url = new URL(entry[1], root);
         if (build) url.searchParams.set("v", build);
         tables[section][url.href] = entry[2];

@@ -89,7 +89,8 @@ def test_the_core_does_not_wait_for_cpython(new_page, server, site):
     boot(visitor)
     # The co-browse core is up and the page's JS hears events while CPython still starts.
     assert visitor.evaluate("window.pyListening") is False
-    assert [name for name, _ in heard(visitor)] == ["StateChanged"]
+    wait_heard(visitor, "StateChanged")
+    assert visitor.evaluate("window.pyListening") is False
     python_listening(visitor)
     # The event from before CPython was up reaches the worker all the same.
     assert python_heard(visitor, 1) == heard(visitor)
@@ -135,3 +136,19 @@ def test_worker_listener_failures_are_isolated(new_page, server, site, expect_co
     heard_in_python = python_heard(visitor, 4)
     assert [name for name, _ in heard_in_python][:2] == ["StateChanged", "SessionStarting"]
     expect(widget(visitor).get_by_text("Read this code to the agent")).to_be_visible()
+
+
+def test_a_worker_on_the_next_page_hears_the_session_resume(new_page, server, site):
+    second = site.page(server, "pyodide", head=WORKER_LISTENER, path="/resumed-python.html", title="Second")
+    first = site.page(server, "pyodide", '<p><a id="next" href="%s">Next page</a></p>' % second, head=WORKER_LISTENER)
+    visitor = new_page(first)
+    boot(visitor)
+    code = start(visitor)
+    visitor.locator("#next").click()
+    visitor.wait_for_url(second)
+    boot(visitor)
+    python_listening(visitor)
+    resumed = wait_heard(visitor, "StateChanged")
+    assert [(event["previousState"], event["state"], event["accessCode"]) for event in resumed] == [
+        ("INIT", "ACTIVE:WAIT", code)]
+    assert python_heard(visitor, 1) == json.loads(json.dumps(heard(visitor)))
