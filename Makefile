@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 RUNTIMES := static/.vendored
 
-.PHONY: setup run test bench chromium clean
+.PHONY: setup run test bench chromium services clean
 
 setup: $(VENV)/.installed $(RUNTIMES)
 
@@ -40,13 +40,17 @@ $(RUNTIMES): node_modules/.package-lock.json Makefile
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The Redis tests start their own redis-server and nginx (Debian's) as child processes.
+services:
+	@command -v redis-server >/dev/null && test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx >/dev/null; }
+
 run: setup
 	$(PY) -m cobrowse serve --host $(HOST) --port $(PORT)
 
-test: setup chromium
+test: setup chromium services
 	$(PY) -m pytest
 
-bench: setup chromium
+bench: setup chromium services
 	$(PY) bench/boot.py
 
 clean:
