@@ -7,10 +7,15 @@ Public names:
   waited for; ``stop()`` ends it. ``output`` keeps everything it printed.
 - ``PageServer``: a customer's site on a free loopback port, serving the HTML in its ``pages``
   dict by path, exactly as given (other files too, typed by their extension).
+- ``RedisProcess``: Debian's ``redis-server`` on a free port, without persistence; ``kill()``
+  and ``restart()`` it to take Redis away and bring it back (empty).
+- ``NginxProcess(config)``: ``nginx`` in the foreground with a config built by ``config(port)``.
 """
 
 import http.server
 import mimetypes
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +43,7 @@ class ServerProcess:
     """
 
     def __init__(self, *args, port=None, agent_key=AGENT_KEY, prefix=(), preexec_fn=None):
+        self.args = args
         self.port = port or free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.ws = "ws://127.0.0.1:%d" % self.port
@@ -72,6 +78,81 @@ class ServerProcess:
     @property
     def console_url(self):
         return "%s/agent?key=%s" % (self.base, self.key)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def kill(self):
+        """End the process at once (SIGKILL), as a crash would."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+def wait_for_port(port, process, what, output=lambda: ""):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("%s did not start:\n%s" % (what, output()))
+
+
+class RedisProcess:
+    """``redis-server`` on 127.0.0.1 and a free port: nothing saved to disk, nothing kept."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = "redis://127.0.0.1:%d/0" % self.port
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, "redis-server")
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(10)
+
+    def restart(self):
+        self.kill()
+        self.start()
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class NginxProcess:
+    """``nginx -c CONF -p DIR`` in the foreground, its config ``config(port, folder)``, in front
+    of servers with the agent key ``agent_key``."""
+
+    def __init__(self, config, folder, agent_key=AGENT_KEY):
+        self.key = agent_key
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.ws = "ws://127.0.0.1:%d" % self.port
+        folder = Path(folder)
+        (folder / "logs").mkdir(parents=True, exist_ok=True)
+        conf = folder / "nginx.conf"
+        conf.write_text(config(self.port, folder))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(folder), "-e", str(folder / "logs" / "error.log")],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for_port(self.port, self.process, "nginx", lambda: self.process.stdout.read())
 
     def stop(self):
         self.process.terminate()

@@ -8,6 +8,9 @@ responses. The ``server`` fixture, and ``own_server`` for servers started with o
 own (short timeouts, a rate limit, allowed origins), fail the run if the server logged a
 traceback.
 
+Every test that uses ``server`` or ``own_server`` runs twice: against the in-memory engine, and
+against the Redis engine (``--redis``, with a redis-server of the tests' own).
+
 The server limits failed joins per client address, so every agent connection here comes from
 an address of its own in 127.0.0.0/8 (``address=`` picks one): failed joins of one test never
 reach the limit of another, nor of the browser tests sharing the ``server`` fixture.
@@ -110,8 +113,23 @@ async def agent(server, query=None, address=None, origin=None):
         yield Peer(socket, protocol.SERVER_TO_AGENT)
 
 
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def backend(request):
+    """The options that pick the engine: none (memory), or ``--redis URL``."""
+    return () if request.param == "memory" else ("--redis", request.getfixturevalue("redis").url)
+
+
 @pytest.fixture(scope="module")
-def own_server():
+def server(backend):
+    running = Server(*backend)
+    yield running
+    running.stop()
+    tracebacks = [line for line in running.output if "Traceback" in line]
+    assert not tracebacks, "the server logged errors:\n" + "".join(running.output)
+
+
+@pytest.fixture(scope="module")
+def own_server(backend):
     """Start servers with options of their own: ``own_server("--network-timeout", "2")``.
 
     Servers with the same options are shared by the module's tests; all are stopped at its end,
@@ -121,7 +139,7 @@ def own_server():
 
     def start_server(*options):
         if options not in running:
-            running[options] = Server(*options)
+            running[options] = Server(*options, *backend)
         return running[options]
 
     yield start_server
@@ -1454,17 +1472,16 @@ def test_the_agent_endpoint_takes_the_servers_own_origin_and_allowed_ones_only(s
     (["--host", "::1"], False),
 ])
 def test_a_public_bind_without_allowed_origins_warns(monkeypatch, capsys, options, warned):
-    import uvicorn
-
+    from cobrowse import server
     from cobrowse.__main__ import main
 
     # The server is not started: only what main prints before it would run is looked at.
     ran = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.append(options))
+    monkeypatch.setattr(server.DrainingServer, "run", lambda self: ran.append(self.config))
     assert main(["serve", *options]) == 0
     printed = capsys.readouterr().out
     assert ("warning" in printed and "--allowed-origin" in printed) is warned, printed
-    assert ran and ran[0]["ws_per_message_deflate"] is False
+    assert ran and ran[0].ws_per_message_deflate is False
 
 
 @pytest.mark.parametrize("text, expected", [
