@@ -24,8 +24,9 @@ once its heartbeat key expired, one live process hands all its sessions on (``di
 visitors and agents who never come back time out as after any lost connection.
 
 Publications go over the channel ``c:CODE`` as ``origin \\n kind \\n number \\n text``; this
-process's own come back to it and are skipped (they were delivered here at once). A view longer
-than ``INLINE_CHARS`` is not published: its key is, and subscribers read it from there, so a
+process's own come back to it and are skipped (they were delivered here at once). A view is
+numbered, logged and published by one script; one longer than ``INLINE_CHARS`` is not published
+itself: its key is, and subscribers read it from there, so a
 snapshot of megabytes never sits in a subscriber's pub/sub buffer (Redis cuts a subscriber off
 at 32 MB). After a lost pub/sub connection, the relay is told (``recovered``) so that it checks
 its sessions and fills its agents' gaps from the log.
@@ -50,11 +51,11 @@ import time
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import ConnectionError, RedisError, WatchError
 
 from cobrowse.engine import VIEW, Engine, Unavailable, logged
 from cobrowse.store import (BATCH, JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, LOST, RETIRED_CODE_SECONDS, VIEW_LOG_CHARS,
-                            CodesExhausted, JoinLimiter, SessionStore, ViewLog, _agent, attached, attachment,
+                            CodesExhausted, JoinLimiter, SessionStore, ViewLog, agent_of, attached, attachment,
                             new_token, set_attachment)
 
 log = logging.getLogger("cobrowse")
@@ -71,6 +72,9 @@ TIMER_LEASE_SECONDS = 10.0
 # Views up to this long travel in the publication itself; longer ones by key.
 INLINE_CHARS = 64 * 1024
 BIG_VIEW_SECONDS = 60
+# Connections to Redis per process, and how long a request waits for a free one.
+POOL_SIZE = 64
+POOL_WAIT_SECONDS = 5
 # A session record left behind (every process gone for a day) expires.
 SESSION_SECONDS = 86400
 # Draws of a free access code before the codes are taken to be exhausted.
@@ -84,21 +88,35 @@ if KEYS[4] then redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3]) end
 return 1
 """
 
+# Numbers a view, keeps it in the log, and (with a channel as KEYS[4]) publishes it: inline
+# when short, else by key. One call on the hot path.
 RECORD = """
-local seq = redis.call('INCR', KEYS[1])
-local size = string.len(ARGV[1])
-if ARGV[2] == '1' then
-  redis.call('DEL', KEYS[2])
-  redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
-  redis.call('HSET', KEYS[3], 'chars', size, 'state', 'log')
+local function record()
+  local seq = redis.call('INCR', KEYS[1])
+  local size = string.len(ARGV[1])
+  if ARGV[2] == '1' then
+    redis.call('DEL', KEYS[2])
+    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
+    redis.call('HSET', KEYS[3], 'chars', size, 'state', 'log')
+    return seq
+  end
+  if redis.call('HGET', KEYS[3], 'state') ~= 'log' then return seq end
+  if redis.call('HINCRBY', KEYS[3], 'chars', size) > tonumber(ARGV[3]) then
+    redis.call('DEL', KEYS[2])
+    redis.call('HSET', KEYS[3], 'state', 'lost')
+  else
+    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
+  end
   return seq
 end
-if redis.call('HGET', KEYS[3], 'state') ~= 'log' then return seq end
-if redis.call('HINCRBY', KEYS[3], 'chars', size) > tonumber(ARGV[3]) then
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[3], 'state', 'lost')
-else
-  redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
+local seq = record()
+if KEYS[4] then
+  if string.len(ARGV[1]) > tonumber(ARGV[5]) then
+    redis.call('SET', ARGV[6] .. seq, ARGV[1], 'EX', ARGV[7])
+    redis.call('PUBLISH', KEYS[4], ARGV[4] .. '\\nbigview\\n' .. seq .. '\\n')
+  else
+    redis.call('PUBLISH', KEYS[4], ARGV[4] .. '\\nview\\n' .. seq .. '\\n' .. ARGV[1])
+  end
 end
 return seq
 """
@@ -149,12 +167,16 @@ def _key(*parts):
 
 
 class Guard:
-    """Turns Redis errors into ``Unavailable`` and remembers the outage, logged once."""
+    """Turns Redis errors into ``Unavailable`` and remembers the outage, logged once; while it
+    lasts, calls fail at once (``check``) until a heartbeat gets through."""
 
     def __init__(self):
         self.problem = None
 
     def failed(self, error):
+        if isinstance(error, ConnectionError) and "No connection available" in str(error):
+            # Every pooled connection is busy for a while: load, not an outage.
+            return Unavailable("Redis is busy")
         if self.problem is None:
             self.problem = "Redis is unreachable: %s" % (error.__class__.__name__,)
             log.warning("cobrowse: %s (%s); sessions wait until it is back", self.problem, error)
@@ -165,8 +187,15 @@ class Guard:
             self.problem = None
             log.warning("cobrowse: Redis is reachable again")
 
+    def check(self):
+        """Fail at once while an outage is known: only the heartbeat waits for Redis then, and
+        no client's request hangs on a Redis that stopped answering."""
+        if self.problem is not None:
+            raise Unavailable(self.problem)
+
     def wrap(self, method):
         async def guarded(*args, **kwargs):
+            self.check()
             try:
                 return await method(*args, **kwargs)
             except (RedisError, OSError, asyncio.TimeoutError) as error:
@@ -217,31 +246,37 @@ class RedisStore(SessionStore):
             return None
         code, agent_id = found.decode().split(" ")
         session = await self.get(code)
-        agent = _agent(session, agent_id)
+        agent = agent_of(session, agent_id)
         return (session, agent) if agent is not None and agent["token"] == token else None
 
-    async def _change(self, code, change):
-        """Apply ``change(session, pipe)`` to the record in a transaction and return what it
-        returns; ``change`` queues further writes on ``pipe`` and returns ``None`` to write
-        nothing. None if the session has ended."""
+    async def _transaction(self, code, body):
+        """Run coroutine ``body(pipe, session)`` with the record watched, again whenever another
+        process changed it first; None if the session has ended."""
         key = _key("s", code)
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(key)
                     raw = await pipe.get(key)
-                    if raw is None:
-                        return None
-                    session = json.loads(raw)
-                    pipe.multi()
-                    result = change(session, pipe)
-                    if result is None:
-                        return None
-                    pipe.set(key, json.dumps(session), ex=SESSION_SECONDS)
-                    await pipe.execute()
-                    return result
+                    return None if raw is None else await body(pipe, json.loads(raw))
                 except WatchError:
                     continue
+
+    async def _change(self, code, change):
+        """Apply ``change(session, pipe)`` to the record in a transaction and return what it
+        returns; ``change`` queues further writes on ``pipe`` and returns ``None`` to write
+        nothing. None if the session has ended."""
+        async def body(pipe, session):
+            pipe.multi()
+            result = change(session, pipe)
+            if result is not None:
+                pipe.set(_key("s", code), json.dumps(session), ex=SESSION_SECONDS)
+                await pipe.execute()
+            return result
+        return await self._transaction(code, body)
+
+    async def change(self, code, function):
+        return await self._change(code, lambda session, pipe: function(session))
 
     async def new_token(self, code):
         def change(session, pipe):
@@ -267,7 +302,7 @@ class RedisStore(SessionStore):
 
     async def new_agent_token(self, code, agent_id):
         def change(session, pipe):
-            agent = _agent(session, agent_id)
+            agent = agent_of(session, agent_id)
             if agent is None:
                 return None
             pipe.delete(_key("at", agent["token"]))
@@ -278,7 +313,7 @@ class RedisStore(SessionStore):
 
     async def remove_agent(self, code, agent_id):
         def change(session, pipe):
-            agent = _agent(session, agent_id)
+            agent = agent_of(session, agent_id)
             if agent is None:
                 return None
             session["agents"].remove(agent)
@@ -311,27 +346,19 @@ class RedisStore(SessionStore):
         await self._change(code, change)
 
     async def end(self, code):
-        key = _key("s", code)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is None:
-                        return None
-                    session = json.loads(raw)
-                    sid_key = _key("sid", session["SID"]) if session["SID"] else None
-                    sid_code = await pipe.get(sid_key) if sid_key else None
-                    pipe.multi()
-                    pipe.delete(key, _key("vt", session["token"]),
-                                *[_key("at", agent["token"]) for agent in session["agents"]])
-                    if sid_code is not None and sid_code.decode() == code:
-                        pipe.delete(sid_key)
-                    pipe.set(_key("retired", code), 1, ex=RETIRED_CODE_SECONDS)
-                    await pipe.execute()
-                    return session
-                except WatchError:
-                    continue
+        async def body(pipe, session):
+            sid_key = _key("sid", session["SID"]) if session["SID"] else None
+            sid_code = await pipe.get(sid_key) if sid_key else None
+            pipe.multi()
+            pipe.delete(_key("s", code), _key("vt", session["token"]),
+                        *[_key("at", agent["token"]) for agent in session["agents"]])
+            # A later session may have taken the SID over: its lookup stays.
+            if sid_code is not None and sid_code.decode() == code:
+                pipe.delete(sid_key)
+            pipe.set(_key("retired", code), 1, ex=RETIRED_CODE_SECONDS)
+            await pipe.execute()
+            return session
+        return await self._transaction(code, body)
 
 
 class RedisJoinLimiter(JoinLimiter):
@@ -380,6 +407,12 @@ class RedisViewLog(ViewLog):
     async def record(self, code, text, full):
         return await self._record(keys=self._keys(code), args=[text, "1" if full else "0", self.limit])
 
+    async def record_and_publish(self, code, text, full, origin):
+        """``record``, and publish the view on the session's channel in the same call."""
+        return await self._record(keys=self._keys(code) + [_key("c", code)],
+                                  args=[text, "1" if full else "0", self.limit, origin, INLINE_CHARS,
+                                        _key("big", code, ""), BIG_VIEW_SECONDS])
+
     async def read(self, code, after=0, count=BATCH):
         reply = await self._read(keys=self._keys(code), args=[after, count])
         head, state = reply[0], reply[1].decode()
@@ -402,8 +435,11 @@ class RedisEngine(Engine):
         self.process = secrets.token_hex(6)
         self.guard = Guard()
         retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2)
-        self.redis = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10,
-                                       retry=retry)
+        # A burst of requests waits for one of POOL_SIZE connections rather than failing.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS,
+                                                        socket_timeout=3, socket_connect_timeout=2,
+                                                        health_check_interval=10, retry=retry)
+        self.redis = aioredis.Redis(connection_pool=pool)
         self.store = _guarded(RedisStore(self.redis), self.guard)
         self.limiter = _guarded(RedisJoinLimiter(self.redis), self.guard)
         self.views = _guarded(RedisViewLog(self.redis), self.guard)
@@ -451,6 +487,7 @@ class RedisEngine(Engine):
         return self.guard.problem
 
     async def alive(self, process):
+        self.guard.check()
         try:
             return bool(await self._recent(keys=[_key("proc", process)], args=[int(TAKEOVER_SECONDS * 1000)]))
         except (RedisError, OSError) as error:
@@ -460,17 +497,16 @@ class RedisEngine(Engine):
 
     async def publish(self, code, kind, number, text):
         self.deliver(code, kind, number, text)
+        self.guard.check()
         try:
-            if kind == VIEW and len(text) > INLINE_CHARS:
-                big = _key("big", code, str(number))
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.set(big, text, ex=BIG_VIEW_SECONDS)
-                    pipe.publish(_key("c", code), "%s\n%s\n%d\n" % (self.process, "bigview", number))
-                    await pipe.execute()
-            else:
-                await self.redis.publish(_key("c", code), "%s\n%s\n%d\n%s" % (self.process, kind, number, text))
+            await self.redis.publish(_key("c", code), "%s\n%s\n%d\n%s" % (self.process, kind, number, text))
         except (RedisError, OSError) as error:
             raise self.guard.failed(error) from None
+
+    async def publish_view(self, code, text, full):
+        seq = await self.views.record_and_publish(code, text, full, self.process)
+        self.deliver(code, VIEW, seq, text)
+        return seq
 
     async def subscribe(self, code):
         if code in self.channels:
@@ -478,6 +514,7 @@ class RedisEngine(Engine):
         confirmed = asyncio.get_running_loop().create_future()
         self.channels[code] = confirmed
         self.changes.put_nowait(("subscribe", code))
+        self.guard.check()
         try:
             await self.redis.sadd(_key("pcodes", self.process), code)
             await asyncio.wait_for(asyncio.shield(confirmed), 2)
@@ -487,6 +524,7 @@ class RedisEngine(Engine):
     async def unsubscribe(self, code):
         if self.channels.pop(code, 0) != 0:
             self.changes.put_nowait(("unsubscribe", code))
+            self.guard.check()
             try:
                 await self.redis.srem(_key("pcodes", self.process), code)
             except (RedisError, OSError) as error:
@@ -503,9 +541,11 @@ class RedisEngine(Engine):
                 else:
                     await pubsub.subscribe(_key("c", "-"))
                 if lost:
+                    # Publications may have been missed meanwhile. While Redis still counts as
+                    # away, the heartbeat that finds it back runs ``recovered`` instead.
                     lost = False
-                    if self.recovered is not None:
-                        await self.recovered()
+                    if self.recovered is not None and self.guard.problem is None:
+                        await logged(self.recovered())
                 while True:
                     while not self.changes.empty():
                         action, code = self.changes.get_nowait()
@@ -556,13 +596,15 @@ class RedisEngine(Engine):
         if self.channels:
             await self.redis.sadd(_key("pcodes", self.process), *self.channels)
         self.guard.succeeded()
-        return listed == 1  # We were not listed: Redis lost its data, or others buried us.
+        return listed == 1
 
     async def _heartbeats(self):
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                if await self._beat() and self.recovered is not None:
+                was_down = self.guard.problem is not None
+                # Not listed: Redis lost its data, or others took us for dead; or it was away.
+                if (await self._beat() or was_down) and self.recovered is not None:
                     await self.recovered()
                 await self._bury_the_dead()
             except (RedisError, OSError, asyncio.TimeoutError) as error:
@@ -593,12 +635,14 @@ class RedisEngine(Engine):
     # -- timers -------------------------------------------------------------------------------
 
     async def schedule(self, key, delay):
+        self.guard.check()
         try:
             await self.redis.zadd(_key("timers"), {key: time.time() + delay})
         except (RedisError, OSError) as error:
             raise self.guard.failed(error) from None
 
     async def cancel(self, key):
+        self.guard.check()
         try:
             await self.redis.zrem(_key("timers"), key)
         except (RedisError, OSError) as error:

@@ -593,8 +593,7 @@ class Relay:
             # alone cannot make the server hold megabytes for it.
             session = await self.store.get(code)
             full = session is not None and bool(session["agents"])
-        seq = await self.views.record(code, text, full)
-        await self.engine.publish(code, VIEW, seq, text)
+        await self.engine.publish_view(code, text, full)
 
     async def page(self, conn, message, text):
         await self.store.update(conn.code, url=message["url"], title=message.get("title"))

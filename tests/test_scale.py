@@ -96,6 +96,14 @@ async def wait_for(condition, seconds=15):
         await asyncio.sleep(0.1)
 
 
+async def session_between(customer, alice):
+    """Start a session on ``customer`` and join it from ``alice``; return the `started` message."""
+    started = await start(customer)
+    await join(alice, started["accessCode"])
+    await customer.expect("agent_joined")
+    return started
+
+
 async def expect_session(peer, **wanted):
     """Read `session` broadcasts until one has every field of ``wanted``."""
     while True:
@@ -189,9 +197,7 @@ def test_a_33_mb_message_is_refused_and_nothing_else_notices(redis):
     with cluster(redis, 2) as (one, two):
         async def steps():
             async with visitor(one) as customer, agent(two) as alice:
-                started = await start(customer)
-                await join(alice, started["accessCode"])
-                await customer.expect("agent_joined")
+                started = await session_between(customer, alice)
                 async with connect(one.ws + "/ws/visitor", max_size=None, open_timeout=TIMEOUT) as attacker:
                     await attacker.send(protocol.encode("start", siteCode="X"))
                     await attacker.recv()
@@ -253,9 +259,7 @@ def test_a_dead_process_is_noticed_and_its_visitor_who_never_returns_times_out(r
     with cluster(redis, 2, *QUICK) as (one, two):
         async def steps():
             async with visitor(one) as customer, agent(two) as alice:
-                started = await start(customer)
-                await join(alice, started["accessCode"])
-                await customer.expect("agent_joined")
+                started = await session_between(customer, alice)
                 one.kill()
                 killed = time.monotonic()
                 # The heartbeat runs out (4 s), then the network timeout (6 s) from there.
@@ -274,9 +278,7 @@ def test_a_timer_whose_process_died_fires_on_another(redis):
         async def steps():
             async with agent(two) as alice:
                 async with visitor(one) as customer:
-                    started = await start(customer)
-                    await join(alice, started["accessCode"])
-                    await customer.expect("agent_joined")
+                    started = await session_between(customer, alice)
                 # The visitor's page closed: process one set the network timer, then died.
                 await expect_session(alice, visitorConnected=False)
                 dropped = time.monotonic()
@@ -294,9 +296,7 @@ def test_sigterm_drains_and_clients_reconnect_at_once(redis):
             async with contextlib.AsyncExitStack() as stack:
                 customer = await stack.enter_async_context(visitor(one))
                 alice = await stack.enter_async_context(agent(two))
-                started = await start(customer)
-                await join(alice, started["accessCode"])
-                await customer.expect("agent_joined")
+                started = await session_between(customer, alice)
                 one.process.send_signal(signal.SIGTERM)
                 assert await customer.closed() == 1012
                 # Handed on before the close: the resume is taken at once, no in_use, no wait.
@@ -320,9 +320,7 @@ def test_redis_going_away_kills_no_process_and_a_lost_session_ends_clearly(own_r
     with cluster(own_redis, 2, *QUICK) as (one, two):
         async def steps():
             async with visitor(one) as customer, agent(two) as alice:
-                started = await start(customer)
-                await join(alice, started["accessCode"])
-                await customer.expect("agent_joined")
+                started = await session_between(customer, alice)
                 await expect_session(alice, state="ACTIVE:ACTIVE")  # The join is over.
                 assert health(one) == (200, {"status": "ok", "process": health(one)[1]["process"]})
 
@@ -343,14 +341,38 @@ def test_redis_going_away_kills_no_process_and_a_lost_session_ends_clearly(own_r
                 assert (await alice.expect("ended"))["reason"] == "SESSION_LOST"
             # New sessions work at once.
             async with visitor(two) as customer, agent(one) as alice:
-                started = await start(customer)
-                await join(alice, started["accessCode"])
-                await customer.expect("agent_joined")
+                started = await session_between(customer, alice)
 
         run(steps())
         for server in (one, two):
             outages = [line for line in server.output if "Redis is unreachable" in line]
             assert len(outages) == 1, server.output
+
+
+def test_a_redis_outage_that_kept_the_data_lets_live_sessions_go_on(own_redis):
+    with cluster(own_redis, 2, *QUICK) as (one, two):
+        async def steps():
+            async with visitor(one) as customer, agent(two) as alice:
+                started = await session_between(customer, alice)
+                await customer.send_raw(SNAPSHOT)
+                assert await next_view_text(alice) == SNAPSHOT
+                # Redis stops answering (a hung host, a long pause), then comes back as it was.
+                own_redis.process.send_signal(signal.SIGSTOP)
+                try:
+                    await wait_for(lambda: health(one)[0] == 503 and health(two)[0] == 503, 30)
+                    await quiet(customer)
+                    await quiet(alice)
+                finally:
+                    own_redis.process.send_signal(signal.SIGCONT)
+                await wait_for(lambda: health(one)[0] == 200 and health(two)[0] == 200, 30)
+                change = view({"type": 3, "data": {"after": "the outage"}})
+                await customer.send_raw(change)
+                assert await next_view_text(alice) == change
+                await customer.send("page", url="http://shop.test/after")
+                session = await expect_session(alice, url="http://shop.test/after")
+                assert session["accessCode"] == started["accessCode"] and session["visitorConnected"]
+
+        run(steps())
 
 
 # nginx in front, with the configuration of docs/deploy.md.

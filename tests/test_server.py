@@ -1307,6 +1307,39 @@ def test_a_log_past_its_limit_is_replaced_by_a_new_snapshot_when_an_agent_joins(
     run(steps())
 
 
+def test_an_agent_too_slow_for_the_view_is_sent_it_afresh_and_nothing_piles_up(server):
+    # An agent that reads nothing while the visitor sends 40 MB: past its 16 MiB queue, what
+    # waits for it is dropped, and as the log outgrew its limit too, the visitor is asked for
+    # a new snapshot, which the agent gets once it reads again.
+    padding = "x" * (protocol.MAX_VIEW_CHARS - 200)
+    big_snapshot = view({"type": 4, "data": {}}, {"type": 2, "data": {"pad": padding}})
+    big_change = view({"type": 3, "data": {"pad": padding}})
+
+    async def steps():
+        async with visitor(server) as customer:
+            slow = await connect(server.ws + "/ws/agent?key=" + server.key, max_size=None, max_queue=1,
+                                 local_addr=(next(ADDRESSES), 0), open_timeout=TIMEOUT)
+            try:
+                started = await start(customer)
+                await slow.send(protocol.encode("join", code=started["accessCode"], name="Slow"))
+                await customer.expect("agent_joined")
+                slow.transport.pause_reading()
+                for text in [big_snapshot] + [big_change] * 10:
+                    await customer.send_raw(text)
+                assert await customer.expect("snapshot") == {"type": "snapshot"}
+                await customer.send_raw(SNAPSHOT)
+                slow.transport.resume_reading()
+                texts = []
+                while not texts or texts[-1] != SNAPSHOT:
+                    texts.append(await asyncio.wait_for(slow.recv(), TIMEOUT))
+                # Far fewer than the eleven big views sent: what waited was dropped.
+                assert sum(len(text) for text in texts) < 30 * 1024 * 1024
+            finally:
+                slow.transport.abort()
+
+    run(steps())
+
+
 def test_agents_may_not_send_views(server):
     async def steps():
         stack, customer, started, alice, joined = await session_with_agent(server)
