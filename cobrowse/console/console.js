@@ -19,6 +19,7 @@ const SILENCE_MS = 2 * HEARTBEAT_MS + 1000;
 const NETWORK_TIMEOUT_MS = 30000;
 // The close code of a server that is shutting down (1012, "service restart"): rejoin at once.
 const CLOSE_DRAINING = 1012;
+const REPLAY_TITLE = "The visitor's page, replayed live";
 
 const form = document.getElementById("join-form");
 const codeInput = document.getElementById("code");
@@ -171,6 +172,8 @@ function showView(events) {
       replayer = new window.rrweb.Replayer([], {
         root: replayBox, liveMode: true, mouseTail: false, showWarning: false, UNSAFE_replayCanvas: false,
       });
+      // Screen readers name a frame by its title; rrweb leaves it without one.
+      replayer.iframe.title = REPLAY_TITLE;
       replayer.on("resize", (size) => {
         replaySize = size;
         fitReplay();
