@@ -6,8 +6,9 @@ Public names:
 - ``Widget``: one page's co-browse widget (session, connection, link hook and default UI).
 
 Everything here is glue: decisions live in the pure modules (``session``, ``links``,
-``widget``, ``protocol``, ``events``). The code runs on MicroPython and on Pyodide, so it only
-uses what both offer through ``pyscript.ffi`` and ``js``: calls into JavaScript take and
+``widget``, ``protocol``, ``events``). It runs on MicroPython on the page's main thread with
+either ``data-runtime`` (under ``pyodide`` the page's own CPython gets the events through
+``worker.py``), and only uses ``pyscript.ffi`` and ``js``: calls into JavaScript take and
 return strings, numbers and JavaScript objects, never Python containers.
 """
 
