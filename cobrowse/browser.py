@@ -17,6 +17,7 @@ import js
 from pyscript.ffi import create_proxy
 
 from cobrowse import links, protocol
+from cobrowse.control_browser import COMMANDS as CONTROL_COMMANDS, RemoteControl
 from cobrowse.events import Events, payload_json
 from cobrowse.session import NETWORK_TIMEOUT_SECONDS, States, VisitorSession, in_session, reconnect_delay
 from cobrowse.widget import LEAVE_PROMPT, view
@@ -96,6 +97,10 @@ class Widget:
         self._socket_proxies = {}
         for signal in Events.signals():
             signal.on_error = _report_listener_error
+        # Remote control lives in its own module; the tab keeps its grant across page loads.
+        self.control = RemoteControl(self)
+        self.control_key = self.storage_key + "|control"
+        self.saved_grant = None
 
     # -- the JavaScript API (called by static/cobrowse.js) ---------------------------------
 
@@ -126,7 +131,8 @@ class Widget:
             return {"accessCode": session.access_code, "SID": session.sid, "mode": session.mode if in_session(session.state) else None}
         if name == "boot":
             self.saved_token = _storage_get(self.storage_key)
-            session.boot(self.saved_token, str(js.location.href)[:2048])
+            self.saved_grant = _storage_get(self.control_key)
+            session.boot(self.saved_token, str(js.location.href)[:2048], self.saved_grant)
             self._install()
             if session.resuming:
                 self._connect()
@@ -140,6 +146,8 @@ class Widget:
             if ok and self.socket is None:
                 session.connection_lost()
             return {"result": ok, "description": description}
+        if name in CONTROL_COMMANDS:
+            return self.control.command(name)
         if name == "popup":
             self.popups[args.get("which")] = bool(args.get("enabled"))
             return {"result": True}
@@ -181,6 +189,8 @@ class Widget:
         resuming = self.session.resuming or self.session.reconnecting
         try:
             message = self.session.receive(event.data)
+            if message["type"] == "act":
+                self.control.act(message)
             if message["type"] in ("resumed", "started"):
                 self.lost_at = None
                 self.attempt = 0
@@ -255,6 +265,9 @@ class Widget:
         if session.token != self.saved_token:
             self.saved_token = session.token
             _storage_set(self.storage_key, session.token)
+        if session.granted != self.saved_grant:
+            self.saved_grant = session.granted
+            _storage_set(self.control_key, session.granted)
         if session.state != States.INIT and not self.settled:
             self.settled = True
             js.window.Cobrowse._settle()
@@ -263,6 +276,7 @@ class Widget:
             self.flush_scheduled = True
             js.setTimeout(self._flush_proxy, 0)
         self._render()
+        self.control.sync()
 
     def _sync_live_view(self):
         """Record the page while agents watch: a full snapshot on each new socket and when the

@@ -46,8 +46,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from cobrowse import protocol
-from cobrowse.session import Reasons
+from cobrowse import control_server, protocol
+from cobrowse.session import Reasons, States
 from cobrowse.store import LOST, CodesExhausted, MemoryJoinLimiter, MemoryStore, MemoryViewLog, new_token
 
 log = logging.getLogger("cobrowse")
@@ -300,12 +300,16 @@ async def _logged(coroutine):
 
 
 def summary(session, visitor_connected=True):
-    """What agents see of a session: never its tokens."""
+    """What agents see of a session: never its tokens; ``control`` while an agent asks for or
+    holds control (``control_server.public_control``)."""
+    record = control_server.public_control(session)
     if not visitor_connected:
         state = "RECONNECTING"
+    elif record:
+        state = States.ACTIVE_ESCALATED if record["state"] == "granted" else States.ACTIVE_ESCALATING
     else:
         state = "ACTIVE:ACTIVE" if session["agents"] else "ACTIVE:WAIT"
-    return {
+    shown = {
         "accessCode": session["accessCode"],
         "SID": session["SID"],
         "siteCode": session["siteCode"],
@@ -315,6 +319,10 @@ def summary(session, visitor_connected=True):
         "title": session["title"],
         "agents": public_agents(session),
     }
+    if record:
+        # Only while an agent asks for or holds control of the visitor's page.
+        shown["control"] = record
+    return shown
 
 
 def public_agents(session):
@@ -467,6 +475,9 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
             await hub.send(conn, text)
             hub.close(conn, 1000)
 
+    # Remote control: its messages, and the record of who controls, kept in the session.
+    controls = control_server.ControlRelay(store, hub, broadcast)
+
     async def refuse(socket, error):
         """Answer with an error; ``retryAfter`` travels when the error carries one."""
         text = protocol.encode("error", code=error.code, message=error.message, retryAfter=getattr(error, "retry_after", None))
@@ -530,6 +541,7 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
             if not agents:
                 del hub.agents[code]
         hub.cancel(("agent", code, agent_id))
+        await controls.agent_gone(code, agent_id)
         agent = await store.remove_agent(code, agent_id)
         if agent is None:
             return
@@ -596,6 +608,8 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
                     elif kind == "page":
                         await store.update(conn.code, url=message["url"], title=message.get("title"))
                         await broadcast(conn.code)
+                    elif kind in control_server.VISITOR_KINDS:
+                        await controls.from_visitor(conn.code, message)
                     elif kind == "stop":
                         ended, conn.code = conn.code, None
                         await end_session(ended, message["reason"])
@@ -648,7 +662,8 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
         conn.timeout = changes.get("networkTimeout", session["networkTimeout"])
         hub.visitors[code] = conn
         await hub.send(conn, protocol.encode("resumed", accessCode=code, SID=session["SID"], token=token,
-                                             agents=public_agents(session)))
+                                             agents=public_agents(session),
+                                             control=control_server.public_control(session)))
         await broadcast(code)
 
     async def relay_view(code, text, events):
@@ -716,6 +731,8 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
                         code, conn.code, conn.agent = conn.code, None, None
                         await end_session(code, Reasons.AGENT_INITIATED)
                         return
+                    elif kind in control_server.AGENT_KINDS:
+                        await controls.from_agent(conn, message)
                 except protocol.ProtocolError as error:
                     await refuse(socket, error)
         except WebSocketDisconnect:
