@@ -9,10 +9,11 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 RUNTIMES := static/.vendored
+APPS := tests/apps/dist/.built
 
 .PHONY: setup run test bench chromium clean
 
-setup: $(VENV)/.installed $(RUNTIMES)
+setup: $(VENV)/.installed $(RUNTIMES) $(APPS)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,11 @@ $(RUNTIMES): node_modules/.package-lock.json Makefile
 	cp node_modules/rrweb/dist/style.min.css static/rrweb/rrweb.min.css
 	touch $@
 
+# The browser tests' apps, built from npm packages with esbuild as real sites build theirs.
+$(APPS): node_modules/.package-lock.json $(wildcard tests/apps/build.mjs tests/apps/react/* tests/apps/vue/* tests/apps/knockout/*)
+	node tests/apps/build.mjs
+	touch $@
+
 # Browser tests drive Debian's Chromium; Playwright cannot download a browser here.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -50,4 +56,4 @@ bench: setup chromium
 	$(PY) bench/boot.py
 
 clean:
-	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES)
+	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES) tests/apps/dist
