@@ -309,7 +309,8 @@
   // The visitor's own input (trusted events only: the agent's are script-made) holds agents off.
   ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"].forEach(function (type) {
     window.addEventListener(type, function (event) {
-      if (event.isTrusted) steer.visitorAt = Date.now();
+      // Input on the widget itself (Allow, Stop control) is not the visitor using the page.
+      if (event.isTrusted && !(event.target && event.target.id === "cobrowse-widget")) steer.visitorAt = Date.now();
     }, { capture: true, passive: true });
   });
   function deepActive() {
@@ -482,11 +483,9 @@
       }
       if (!element) return;
       if (action.kind === "click") click(element, action, 1);
-      else if (action.kind === "dblclick") {
-        click(element, action, 1);
-        click(element, action, 2);
-        fire(element, "dblclick", pointerInit(action, 0, 2));
-      } else if (action.kind === "key") press(element, action);
+      // The clicks of a double click come as clicks of their own: only the dblclick is left.
+      else if (action.kind === "dblclick") fire(element, "dblclick", pointerInit(action, 0, 2));
+      else if (action.kind === "key") press(element, action);
       else if (action.kind === "choose" && action.index < element.options.length) {
         focusOn(element);
         element.selectedIndex = action.index;

@@ -186,6 +186,9 @@ function showView(events) {
       liveSection.hidden = false;
       say(liveNote, "The visitor's page, live:");
     }
+    if (!replayable(event)) {
+      continue;
+    }
     lastStamp = Math.max(lastStamp, Date.now());
     event.timestamp = lastStamp;
     try {
@@ -214,6 +217,17 @@ function dropHandlersInTree(node) {
   }
   dropHandlers(node.attributes);
   (node.childNodes || []).forEach(dropHandlersInTree);
+}
+
+// rrweb replays the visitor's mousedown and mouseup by dispatching them on the replayed element;
+// with the agent's pointer over the replay, Chromium then reports "Blocked script execution" in
+// the sandboxed frame for each. They show nothing (the click itself is drawn), so they are left out.
+const MOUSE_UP = 0;
+const MOUSE_DOWN = 1;
+
+function replayable(event) {
+  return !(event.type === 3 && event.data && event.data.source === 2 &&
+    (event.data.type === MOUSE_UP || event.data.type === MOUSE_DOWN));
 }
 
 function sanitize(event) {
