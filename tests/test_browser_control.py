@@ -261,7 +261,7 @@ def test_control_survives_a_same_site_page_load_and_ends_with_the_session(new_pa
     agent.get_by_role("button", name="Release control").click()
     visitor.wait_for_function("Cobrowse.API.Session.getState() === 'ACTIVE:ACTIVE'")
     assert states(visitor)[-1] == ("ACTIVE:ESCALATED", "ACTIVE:ACTIVE")
-    assert visitor.evaluate("Cobrowse.API.Session.stop()") == {"result": True}
+    assert visitor.evaluate("Cobrowse.API.Session.stop()")["result"] is True
     wait_heard(visitor, "SessionEnded")
     assert visitor.evaluate("sessionStorage.length") == 0
 

@@ -176,6 +176,9 @@ function showView(events) {
       }
       replayer = new window.rrweb.Replayer([], {
         root: replayBox, liveMode: true, mouseTail: false, showWarning: false, UNSAFE_replayCanvas: false,
+        // Replaying the visitor's focus would move the agent's focus into the replay, away from
+        // the console (and from the control surface the agent types on).
+        triggerFocus: false,
       });
       replayer.on("resize", (size) => {
         replaySize = size;
@@ -219,15 +222,15 @@ function dropHandlersInTree(node) {
   (node.childNodes || []).forEach(dropHandlersInTree);
 }
 
-// rrweb replays the visitor's mousedown and mouseup by dispatching them on the replayed element;
-// with the agent's pointer over the replay, Chromium then reports "Blocked script execution" in
-// the sandboxed frame for each. They show nothing (the click itself is drawn), so they are left out.
-const MOUSE_UP = 0;
-const MOUSE_DOWN = 1;
+// rrweb replays the visitor's mouseup, mousedown, contextmenu, dblclick and touchmove by
+// dispatching them on the replayed element; with the agent's pointer over the replay, Chromium
+// then reports "Blocked script execution" in the sandboxed frame for each. They show nothing (the
+// click itself is drawn), so they are left out.
+const DISPATCHED_INTERACTIONS = [0, 1, 3, 4, 8];
 
 function replayable(event) {
   return !(event.type === 3 && event.data && event.data.source === 2 &&
-    (event.data.type === MOUSE_UP || event.data.type === MOUSE_DOWN));
+    DISPATCHED_INTERACTIONS.includes(event.data.type));
 }
 
 function sanitize(event) {
