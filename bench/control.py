@@ -21,14 +21,13 @@ joins from the console in another browser context and presses **Request control*
    stamped; the n-th key is matched with the field's value reaching n characters.
 
 Both pages run in one Chromium on one machine, so the stamps (``performance.timeOrigin +
-performance.now()``) are on one wall clock. Percentiles are nearest-rank. Figures go to
+performance.now()``) are on one wall clock. Percentiles are interpolated between ranks (bench/liveview.py's). Figures go to
 ``bench/results/control.json`` and ``bench/results/control.md`` and are printed. The issue's
 target: p50 under 30 ms and p99 under 100 ms on loopback.
 """
 
 import argparse
 import json
-import math
 import platform
 import sys
 from datetime import datetime, timezone
@@ -38,16 +37,9 @@ from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from liveview import CHROMIUM, CHROMIUM_ARGS, DEAD_PROXY, RESULTS, percentile  # noqa: E402 - beside this file.
 from processes import PageServer, ServerProcess  # noqa: E402 - needs the path above.
 
-RESULTS = ROOT / "bench" / "results"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    # Nothing that is not on loopback can be reached: requests to other hosts go to a dead proxy.
-    "--proxy-server=http://127.0.0.1:9",
-]
 AGENT_KEY = "bench-agent-key"
 TARGET_P50_MS = 30.0
 TARGET_P99_MS = 100.0
@@ -83,11 +75,6 @@ CONSOLE_INIT = r"""
   }, true);
 })();
 """
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def figures(latencies):
@@ -186,7 +173,8 @@ def main(argv=None):
     results = {}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            # Requests to hosts off this machine go to a dead proxy: nothing leaves it.
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [DEAD_PROXY])
             for runtime in runtimes:
                 results[runtime] = run(runtime, args, browser, server, site)
             browser.close()

@@ -1,4 +1,5 @@
-"""The browser adapter: the one module that touches the page, JavaScript and the network.
+"""The browser adapter: the widget's side of the page, JavaScript and the network (remote control
+has its own adapter beside it, ``control_browser``).
 
 Public names:
 
@@ -17,7 +18,6 @@ import js
 from pyscript.ffi import create_proxy
 
 from cobrowse import links, protocol
-from cobrowse.control_browser import COMMANDS as CONTROL_COMMANDS, RemoteControl
 from cobrowse.events import Events, payload_json
 from cobrowse.session import NETWORK_TIMEOUT_SECONDS, States, VisitorSession, in_session, reconnect_delay
 from cobrowse.widget import LEAVE_PROMPT, view
@@ -97,7 +97,10 @@ class Widget:
         self._socket_proxies = {}
         for signal in Events.signals():
             signal.on_error = _report_listener_error
-        # Remote control lives in its own module; the tab keeps its grant across page loads.
+        # Remote control lives in its own module, which builds on this one: imported here, once
+        # this module is complete. The tab keeps its grant across page loads.
+        from cobrowse.control_browser import RemoteControl
+
         self.control = RemoteControl(self)
         self.control_key = self.storage_key + "|control"
         self.saved_grant = None
@@ -146,7 +149,7 @@ class Widget:
             if ok and self.socket is None:
                 session.connection_lost()
             return {"result": ok, "description": description}
-        if name in CONTROL_COMMANDS:
+        if name in self.control.COMMANDS:
             return self.control.command(name)
         if name == "popup":
             self.popups[args.get("which")] = bool(args.get("enabled"))

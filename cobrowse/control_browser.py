@@ -4,9 +4,8 @@ actions on the page.
 Public names:
 
 - ``RemoteControl(widget)``: one page's remote control, beside the ``browser.Widget`` it belongs
-  to. The widget hands it API commands (``command``), the agents' ``act`` messages (``act``) and
-  calls ``sync()`` after each change of the session.
-- ``COMMANDS``: the API commands it answers (``allowControl``, ``denyControl``, ``revokeControl``).
+  to. The widget hands it the API commands of ``RemoteControl.COMMANDS`` (``command``), the
+  agents' ``act`` messages (``act``) and calls ``sync()`` after each change of the session.
 
 Decisions live in ``cobrowse.control`` and ``cobrowse.session``: whether an agent holds control,
 whether this action may touch this element now. This module only asks the loader
@@ -20,9 +19,8 @@ import js
 from pyscript.ffi import create_proxy
 
 from cobrowse import control
+from cobrowse.browser import _element
 from cobrowse.session import States
-
-COMMANDS = ("allowControl", "denyControl", "revokeControl")
 
 STYLE = """
 .control-frame { position: fixed; inset: 0; z-index: 2147483646; pointer-events: none;
@@ -41,20 +39,10 @@ STYLE = """
 """
 
 
-def _element(tag, text=None, cls=None, **attrs):
-    """Create an element; ``text`` is set as text, never parsed as HTML."""
-    node = js.document.createElement(tag)
-    if text is not None:
-        node.textContent = text
-    if cls:
-        node.className = cls
-    for name in attrs:
-        node.setAttribute(name.replace("_", "-"), attrs[name])
-    return node
-
-
 class RemoteControl:
     """Remote control on one page: consent, the controlled frame, and agents' actions."""
+
+    COMMANDS = ("allowControl", "denyControl", "revokeControl")
 
     def __init__(self, widget):
         self.widget = widget

@@ -101,6 +101,16 @@ except TypeError:  # MicroPython's json.loads takes no options.
     _loads = json.loads
 
 
+try:
+    # JSON has no NaN or Infinity, and decode refuses them: encode refuses them too.
+    json.dumps(0, allow_nan=False)
+
+    def _dumps(message):
+        return json.dumps(message, allow_nan=False)
+except TypeError:  # MicroPython's json.dumps takes no options (and writes no such values).
+    _dumps = json.dumps
+
+
 def _shown(value):
     """A value quoted in an error message, cut short: the message must fit in an ``error``."""
     text = repr(value)
@@ -143,7 +153,7 @@ def encode(kind, **fields):
     _check(kind, fields)
     message = {"v": VERSION, "type": kind}
     message.update(fields)
-    return json.dumps(message)
+    return _dumps(message)
 
 
 def decode(text, accept):

@@ -7,23 +7,15 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from framework_apps import APPS, framework_page
-from helpers import boot, join, start, wait_heard
-from test_browser_control import click, consent
+from framework_apps import APPS
+from test_browser_control import click, consent, request
+from test_browser_frameworks import watched_app
 from test_browser_liveview import replay
 
 
 def controlled_app(new_page, server, site, runtime, name):
-    visitor = new_page(framework_page(site, server, runtime, name))
-    boot(visitor)
-    expect(visitor.locator("#app-title")).to_have_text("%s app" % name.capitalize())
-    code = start(visitor)
-    agent = new_page()
-    agent.set_viewport_size({"width": 1400, "height": 900})
-    join(agent, server, code)
-    wait_heard(visitor, "AgentConnected")
-    expect(replay(agent).locator("#app-title")).to_have_text("%s app" % name.capitalize(), timeout=15000)
-    agent.get_by_role("button", name="Request control").click()
+    visitor, agent = watched_app(new_page, server, site, runtime, name)
+    request(agent)
     consent(visitor).get_by_role("button", name="Allow").click()
     expect(agent.get_by_role("button", name="Release control")).to_be_visible()
     # The visitor's click on Allow was on the widget: it does not hold the agent off.
