@@ -19,6 +19,10 @@ joins from the console in another browser context and presses **Request control*
    characters with ``--key-delay-ms`` (50) between keys, as a quick typist. The console's
    ``keydown`` on the control surface and the field's ``input`` event in the visitor's page are
    stamped; the n-th key is matched with the field's value reaching n characters.
+3. The floor, in the same run: ``ping`` → ``pong`` round trips (``--pings``, 100, one after
+   the other) from the agent's page over a WebSocket of its own to the same server. Half of it
+   is what any message from the console to the visitor costs on this machine at that moment, on
+   a machine shared with other work; the load average is reported next to the figures.
 
 Both pages run in one Chromium on one machine, so the stamps (``performance.timeOrigin +
 performance.now()``) are on one wall clock. Percentiles are interpolated between ranks (bench/liveview.py's). Figures go to
@@ -28,6 +32,7 @@ target: p50 under 30 ms and p99 under 100 ms on loopback.
 
 import argparse
 import json
+import os
 import platform
 import sys
 from datetime import datetime, timezone
@@ -134,22 +139,51 @@ def measure_keys(visitor, agent, count, delay_ms):
     return [inputs[str(index + 1)] - sent[index] for index in range(count)]
 
 
+PINGS = r"""
+async ([url, count]) => {
+  const socket = new WebSocket(url);
+  await new Promise((resolve) => socket.addEventListener("open", resolve));
+  const times = [];
+  for (let index = 0; index < count; index++) {
+    const start = performance.now();
+    await new Promise((resolve) => {
+      socket.addEventListener("message", resolve, { once: true });
+      socket.send(JSON.stringify({ v: 1, type: "ping" }));
+    });
+    times.push(performance.now() - start);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  socket.close();
+  return times;
+}
+"""
+
+
+def measure_pings(agent, server, count):
+    url = server.ws + "/ws/agent?key=" + server.key
+    return agent.evaluate(PINGS, [url, count])
+
+
 def run(runtime, args, browser, server, site):
     visitor, agent = controlled(browser, server, site, runtime)
     clicks = measure_clicks(visitor, agent, args.clicks, args.pause_ms)
     keys = measure_keys(visitor, agent, args.keys, args.key_delay_ms)
+    pings = measure_pings(agent, server, args.pings)
     visitor.context.close()
     agent.context.close()
-    return {"clicks": figures(clicks), "keys": figures(keys), "raw": {"clicks": clicks, "keys": keys}}
+    return {"clicks": figures(clicks), "keys": figures(keys), "pings": figures(pings), "load": os.getloadavg(),
+            "raw": {"clicks": clicks, "keys": keys, "pings": pings}}
 
 
 def report(results):
-    lines = ["| runtime | agent's click → visitor's handler, p50 / p99 | typed character → field value, p50 / p99 |",
-             "| --- | --: | --: |"]
+    lines = ["| runtime | agent's click → visitor's handler, p50 / p99 | typed character → field value, p50 / p99 "
+             "| floor: ping → pong via the server, p50 / p99 | load average (1 min) |",
+             "| --- | --: | --: | --: | --: |"]
     for runtime, result in results.items():
-        lines.append("| %s | %.1f / %.1f ms (n=%d) | %.1f / %.1f ms (n=%d) |" % (
+        lines.append("| %s | %.1f / %.1f ms (n=%d) | %.1f / %.1f ms (n=%d) | %.1f / %.1f ms | %.1f |" % (
             runtime, result["clicks"]["p50_ms"], result["clicks"]["p99_ms"], result["clicks"]["count"],
-            result["keys"]["p50_ms"], result["keys"]["p99_ms"], result["keys"]["count"]))
+            result["keys"]["p50_ms"], result["keys"]["p99_ms"], result["keys"]["count"],
+            result["pings"]["p50_ms"], result["pings"]["p99_ms"], result["load"][0]))
     micro = results.get("micropython")
     if micro:
         met = all(micro[kind]["p50_ms"] < TARGET_P50_MS and micro[kind]["p99_ms"] < TARGET_P99_MS for kind in ("clicks", "keys"))
@@ -166,6 +200,7 @@ def main(argv=None):
     parser.add_argument("--keys", type=int, default=100)
     parser.add_argument("--pause-ms", type=int, default=100)
     parser.add_argument("--key-delay-ms", type=int, default=50)
+    parser.add_argument("--pings", type=int, default=100)
     args = parser.parse_args(argv)
     runtimes = ("micropython", "pyodide") if args.runtime == "both" else (args.runtime,)
     server = ServerProcess(agent_key=AGENT_KEY)

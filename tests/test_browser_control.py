@@ -287,3 +287,33 @@ def test_a_page_without_ui_answers_through_the_api(new_page, server, site, runti
     assert visitor.evaluate("Cobrowse.API.Session.revokeControl()") == {"result": True, "description": ""}
     expect(agent.get_by_role("button", name="Request control")).to_be_enabled()
     assert visitor.locator("#cobrowse-widget").count() == 0
+
+
+def test_one_controller_at_a_time_a_request_times_out_and_ends_with_its_agent(new_page, server, site, runtime):
+    visitor, alice = watched(new_page, server, site, runtime, "two")
+    bob = new_page()
+    join(bob, server, visitor.evaluate("Cobrowse.API.Session.accessCode"), "Bob")
+    wait_heard(visitor, "AgentConnected", count=2)
+    request(alice)
+    # While Alice's request is pending, Bob cannot ask, and is told why.
+    expect(bob.get_by_role("button", name="Request control")).to_be_disabled()
+    expect(bob.locator("#control-note")).to_have_text("Alice asked the visitor for control.")
+    # Nobody answers: after 30 s the request ends, for the visitor and for Alice.
+    expect(alice.locator("#status")).to_have_text("The visitor did not answer your request for control in time.",
+                                                  timeout=40000)
+    expect(consent(visitor)).to_have_count(0)
+    assert visitor.evaluate("Cobrowse.API.Session.getState()") == "ACTIVE:ACTIVE"
+    # Bob asks, is allowed, and Alice sees that Bob controls the page.
+    request(bob)
+    visitor.get_by_role("alertdialog", name="Allow Bob to control this page?").get_by_role("button", name="Allow").click()
+    expect(alice.locator("#control-note")).to_have_text("Bob controls the visitor's page.")
+    expect(alice.get_by_role("button", name="Request control")).to_be_disabled()
+    # Bob leaves: control ends with him, and Alice may ask again.
+    bob.get_by_role("button", name="Leave").click()
+    visitor.wait_for_function("Cobrowse.API.Session.getState() === 'ACTIVE:ACTIVE'")
+    expect(visitor.get_by_role("button", name="Stop control")).to_have_count(0)
+    expect(alice.get_by_role("button", name="Request control")).to_be_enabled()
+    assert states(visitor)[-4:] == [
+        ("ACTIVE:ESCALATING", "ACTIVE:ACTIVE"), ("ACTIVE:ACTIVE", "ACTIVE:ESCALATING"),
+        ("ACTIVE:ESCALATING", "ACTIVE:ESCALATED"), ("ACTIVE:ESCALATED", "ACTIVE:ACTIVE"),
+    ]
