@@ -8,18 +8,24 @@ Public names:
 - ``new_access_code(taken)``: a random 6-digit code not in ``taken``.
 - ``CodesExhausted``: raised when (almost) every code is live or retired.
 - ``new_token()``: a fresh secret (a resume token, an agent's token, an agent id).
+- ``VISITOR``: the ``who`` of the visitor's attachment (an agent's is its id);
+  ``attachment(session, who)``, ``set_attachment(session, who, value)``.
 - ``JoinLimiter``: the interface that counts failed joins per client.
 - ``MemoryJoinLimiter``: the default limiter, in this process's memory.
-- ``ViewLog``: the interface that keeps each session's live view for late joiners; ``LOST``.
+- ``ViewLog``: the interface that keeps each session's live view for late joiners; ``LOST``;
+  ``log_entries(entries, after, count)``: what a reader of a log gets.
 - ``MemoryViewLog``: the default view log, in this process's memory.
 - ``RETIRED_CODE_SECONDS``, ``TOKEN_BYTES``, ``JOIN_ATTEMPTS``, ``JOIN_WINDOW_SECONDS``,
-  ``VIEW_LOG_CHARS``.
+  ``VIEW_LOG_CHARS``, ``BATCH``.
 
 A session is a plain dict (JSON-ready, so another store can serialize it):
-``{"accessCode", "SID", "siteCode", "url", "title", "agents": [{"id", "name", "token"}],
-"created", "token", "networkTimeout"}``. ``token`` is the visitor's resume token and each
-agent's ``token`` is that agent's rejoin secret: neither is ever shown to anybody but its owner.
-Connections are not state: they belong to the process holding them (``server.Hub``).
+``{"accessCode", "SID", "siteCode", "url", "title", "agents": [{"id", "name", "token", "conn"}],
+"created", "token", "networkTimeout", "visitor"}``. ``token`` is the visitor's resume token and
+each agent's ``token`` is that agent's rejoin secret: neither is ever shown to anybody but its
+owner. ``visitor`` and each agent's ``conn`` are attachments: None while nobody is connected for
+that party, else ``{"conn": connection id}`` (with ``"silent": True`` once the process holding
+the connection has not heard from it for a while). The sockets themselves belong to the process
+holding them (``relay.Relay``); the attachment is what every process can see of them.
 """
 
 import math
@@ -32,6 +38,9 @@ RETIRED_CODE_SECONDS = 3600
 
 # Secrets are 24 random bytes (192 bits), 32 characters of URL-safe base64.
 TOKEN_BYTES = 24
+
+# The ``who`` of the visitor's attachment; an agent's attachment is named by the agent's id.
+VISITOR = "visitor"
 
 # More than this many failed joins from one client within the window are refused.
 JOIN_ATTEMPTS = 5
@@ -107,6 +116,21 @@ class SessionStore:
         """End a session: return it as it was, or None if it had already ended."""
         raise NotImplementedError
 
+    async def attach(self, code, who, conn, expected=None):
+        """Attach connection ``conn`` for ``who`` (``VISITOR`` or an agent id) if the current
+        attachment is still ``expected``; return the session, or None if it ended, the agent is
+        gone, or another connection got there first."""
+        raise NotImplementedError
+
+    async def detach(self, code, who, conn):
+        """Detach ``who`` if connection ``conn`` is its attachment; return the session, or None
+        if ``conn`` was not attached (it was replaced, or the session ended)."""
+        raise NotImplementedError
+
+    async def mark_silent(self, code, who, conn, silent):
+        """Say whether ``who``'s attached connection ``conn`` has gone silent."""
+        raise NotImplementedError
+
 
 class MemoryStore(SessionStore):
     """Sessions in this process's memory."""
@@ -132,7 +156,7 @@ class MemoryStore(SessionStore):
         token = new_token()
         session = {
             "accessCode": code, "SID": sid, "siteCode": site_code, "url": url, "title": None, "agents": [],
-            "created": time.time(), "token": token, "networkTimeout": network_timeout,
+            "created": time.time(), "token": token, "networkTimeout": network_timeout, "visitor": None,
         }
         self._sessions[code] = session
         self._by_token[token] = code
@@ -209,6 +233,51 @@ class MemoryStore(SessionStore):
             for agent in session["agents"]:
                 self._by_agent_token.pop(agent.get("token"), None)
         return session
+
+    async def attach(self, code, who, conn, expected=None):
+        session = self._sessions.get(code)
+        if session is None or attachment(session, who) != expected:
+            return None
+        set_attachment(session, who, {"conn": conn})
+        return session
+
+    async def detach(self, code, who, conn):
+        session = self._sessions.get(code)
+        if session is None or not attached(session, who, conn):
+            return None
+        set_attachment(session, who, None)
+        return session
+
+    async def mark_silent(self, code, who, conn, silent):
+        session = self._sessions.get(code)
+        if session is not None and attached(session, who, conn):
+            set_attachment(session, who, {"conn": conn, "silent": True} if silent else {"conn": conn})
+
+
+def attachment(session, who):
+    """``who``'s attachment in ``session``: None, ``{"conn", "silent"?}``, or ``GONE`` when
+    ``who`` is an agent no longer in the session."""
+    if who == VISITOR:
+        return session["visitor"]
+    agent = _agent(session, who)
+    return GONE if agent is None else agent.get("conn")
+
+
+def attached(session, who, conn):
+    """Whether connection ``conn`` is ``who``'s attachment in ``session``."""
+    current = attachment(session, who)
+    return isinstance(current, dict) and current["conn"] == conn
+
+
+def set_attachment(session, who, value):
+    if who == VISITOR:
+        session["visitor"] = value
+    else:
+        _agent(session, who)["conn"] = value
+
+
+# What ``attachment`` gives for an agent who is not in the session.
+GONE = "gone"
 
 
 def _agent(session, agent_id):
@@ -298,11 +367,23 @@ class MemoryJoinLimiter(JoinLimiter):
         self._failures.setdefault(client, []).append(now)
 
 
+# What ``ViewLog.read`` gives for a log that outgrew its limit.
+LOST = "lost"
+
+# A session's view log is dropped past this many characters (its snapshot and the changes
+# since), about 8 MB: a late joiner then waits for a new snapshot instead.
+VIEW_LOG_CHARS = 8 * 1024 * 1024
+
+# A log is read in batches of this many messages, so that no read holds the whole log at once.
+BATCH = 16
+
+
 class ViewLog:
     """The interface that keeps each session's live view, so that an agent who joins (or comes
     back) late sees the current page at once, without a new snapshot that would rebuild the
     view of the agents already watching.
 
+    Every view message of a session gets the next number of that session (its ``seq``, from 1).
     A log is the view message that carried the latest full snapshot, then every view message
     after it, as the text that came from the visitor. A session is in one of three states:
     no log (no snapshot has come since the log was last dropped), a log, or a lost log (it grew
@@ -310,25 +391,33 @@ class ViewLog:
     """
 
     async def record(self, code, text, full):
-        """Keep view message ``text`` of session ``code``; ``full`` when it carries a full snapshot."""
+        """Number view message ``text`` of session ``code`` and keep it if there is a log (or
+        start one, when ``full``: it carries a full snapshot). Return its number."""
         raise NotImplementedError
 
-    async def replay(self, code):
-        """The messages to send a late joiner, oldest first: a list, or None when there is no
-        log, or ``LOST`` when the log outgrew its limit."""
+    async def read(self, code, after=0, count=BATCH):
+        """``(head, entries)``: ``head`` is the number of the session's latest view message (0
+        before any); ``entries`` are at most ``count`` ``(seq, text)`` of the log, oldest first:
+        those after ``after`` when the log holds ``after + 1``, else the whole log from its
+        snapshot (a replay that a viewer who missed messages can start from). ``entries`` is
+        None when there is no log, ``LOST`` when it outgrew its limit."""
         raise NotImplementedError
 
     async def drop(self, code):
-        """Forget the session's log (it ended, or nobody is watching any more)."""
+        """Forget the session's log (nobody is watching any more); its numbers go on."""
+        raise NotImplementedError
+
+    async def close(self, code):
+        """Forget everything about the session (it ended)."""
         raise NotImplementedError
 
 
-# What ``ViewLog.replay`` returns for a log that outgrew its limit.
-LOST = "lost"
-
-# A session's view log is dropped past this many characters (its snapshot and the changes
-# since), about 8 MB: a late joiner then waits for a new snapshot instead.
-VIEW_LOG_CHARS = 8 * 1024 * 1024
+def log_entries(entries, after, count):
+    """The ``count`` entries of a log (``(seq, text)``, oldest first) a reader after ``after``
+    gets: those after it if the log holds ``after + 1``, else the log from its start."""
+    if entries and entries[0][0] <= after + 1:
+        entries = [entry for entry in entries if entry[0] > after]
+    return entries[:count]
 
 
 class MemoryViewLog(ViewLog):
@@ -336,26 +425,34 @@ class MemoryViewLog(ViewLog):
 
     def __init__(self, limit=VIEW_LOG_CHARS):
         self.limit = limit
-        self._logs = {}  # code -> [total characters, [messages]], or LOST
+        self._heads = {}  # code -> number of the latest view message
+        self._logs = {}  # code -> [total characters, [(seq, text)]], or LOST
 
     async def record(self, code, text, full):
+        seq = self._heads[code] = self._heads.get(code, 0) + 1
         if full:
-            self._logs[code] = [len(text), [text]]
-            return
+            self._logs[code] = [len(text), [(seq, text)]]
+            return seq
         log = self._logs.get(code)
         if log is None or log == LOST:
-            return
+            return seq
         log[0] += len(text)
         if log[0] > self.limit:
             self._logs[code] = LOST
         else:
-            log[1].append(text)
+            log[1].append((seq, text))
+        return seq
 
-    async def replay(self, code):
+    async def read(self, code, after=0, count=BATCH):
         log = self._logs.get(code)
+        head = self._heads.get(code, 0)
         if log is None or log == LOST:
-            return log
-        return list(log[1])
+            return head, log
+        return head, log_entries(log[1], after, count)
 
     async def drop(self, code):
         self._logs.pop(code, None)
+
+    async def close(self, code):
+        self._logs.pop(code, None)
+        self._heads.pop(code, None)

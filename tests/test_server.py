@@ -811,7 +811,7 @@ def test_the_pages_network_timeout_is_used_and_kept_within_5_to_300_s(own_server
 
 
 def test_the_network_timeout_is_clamped():
-    from cobrowse.server import clamp_network_timeout
+    from cobrowse.relay import clamp_network_timeout
 
     assert [clamp_network_timeout(s) for s in (None, -3, 0, 4, 5, 30, 300, 301, 10**9)] == [None, 5, 5, 5, 5, 30, 300, 300, 300]
 

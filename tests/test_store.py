@@ -144,7 +144,8 @@ def test_create_returns_a_json_ready_session(clock):
         return await memory.create("ACME-1", sid="chat-42", url="https://shop.example/", network_timeout=45)
 
     session = run(scenario())
-    assert set(session) == {"accessCode", "SID", "siteCode", "url", "title", "agents", "created", "token", "networkTimeout"}
+    assert set(session) == {"accessCode", "SID", "siteCode", "url", "title", "agents", "created", "token", "networkTimeout",
+                            "visitor"}
     assert (session["SID"], session["siteCode"], session["url"], session["title"], session["agents"]) == (
         "chat-42", "ACME-1", "https://shop.example/", None, [])
     assert session["networkTimeout"] == 45
@@ -397,29 +398,35 @@ def test_clients_are_limited_separately_and_forgotten_when_quiet(clock):
 
 
 def test_the_view_log_interface_is_all_coroutines():
-    for name in ("record", "replay", "drop"):
+    for name in ("record", "read", "drop", "close"):
         assert inspect.iscoroutinefunction(getattr(ViewLog, name)), name
         assert inspect.iscoroutinefunction(getattr(MemoryViewLog, name)), name
+
+
+async def replay(log, code):
+    """What a late joiner of session ``code`` is sent: the log's texts, or None, or LOST."""
+    head, entries = await log.read(code, 0, 1000)
+    return entries if entries in (None, LOST) else [text for seq, text in entries]
 
 
 def test_a_log_starts_at_a_full_snapshot_and_keeps_the_changes_after_it():
     async def steps():
         log = MemoryViewLog()
-        assert await log.replay("111111") is None
+        assert await replay(log, "111111") is None
         await log.record("111111", "change before any snapshot", False)
-        assert await log.replay("111111") is None
+        assert await replay(log, "111111") is None
         await log.record("111111", "snapshot 1", True)
         await log.record("111111", "change 1", False)
         await log.record("222222", "other session", True)
-        assert await log.replay("111111") == ["snapshot 1", "change 1"]
+        assert await replay(log, "111111") == ["snapshot 1", "change 1"]
         await log.record("111111", "snapshot 2", True)
         await log.record("111111", "change 2", False)
-        assert await log.replay("111111") == ["snapshot 2", "change 2"]
-        assert await log.replay("222222") == ["other session"]
+        assert await replay(log, "111111") == ["snapshot 2", "change 2"]
+        assert await replay(log, "222222") == ["other session"]
         await log.drop("111111")
         await log.drop("111111")
-        assert await log.replay("111111") is None
-        assert await log.replay("222222") == ["other session"]
+        assert await replay(log, "111111") is None
+        assert await replay(log, "222222") == ["other session"]
 
     run(steps())
 
@@ -429,13 +436,37 @@ def test_a_log_past_its_limit_is_lost_until_the_next_snapshot():
         log = MemoryViewLog(limit=10)
         await log.record("111111", "12345", True)
         await log.record("111111", "12345", False)
-        assert await log.replay("111111") == ["12345", "12345"]
+        assert await replay(log, "111111") == ["12345", "12345"]
         await log.record("111111", "1", False)
-        assert await log.replay("111111") == LOST
+        assert await replay(log, "111111") == LOST
         await log.record("111111", "later", False)
-        assert await log.replay("111111") == LOST
+        assert await replay(log, "111111") == LOST
         await log.record("111111", "fresh", True)
-        assert await log.replay("111111") == ["fresh"]
+        assert await replay(log, "111111") == ["fresh"]
+
+    run(steps())
+
+
+def test_view_messages_are_numbered_and_read_in_batches_after_an_offset():
+    async def steps():
+        log = MemoryViewLog()
+        numbers = [await log.record("111111", "change %d" % n, False) for n in (1, 2)]
+        numbers.append(await log.record("111111", "snapshot", True))
+        for n in range(3, 8):
+            numbers.append(await log.record("111111", "change %d" % n, False))
+        assert numbers == list(range(1, 9))
+        # A reader who has seen up to 5 gets what follows, two at a time.
+        assert await log.read("111111", 5, 2) == (8, [(6, "change 5"), (7, "change 6")])
+        assert await log.read("111111", 7, 2) == (8, [(8, "change 7")])
+        assert await log.read("111111", 8, 2) == (8, [])
+        # One who missed messages before the snapshot starts again from the snapshot.
+        assert await log.read("111111", 1, 2) == (8, [(3, "snapshot"), (4, "change 3")])
+        # Dropping the log keeps the numbers; closing the session forgets them.
+        await log.drop("111111")
+        assert await log.read("111111", 0) == (8, None)
+        assert await log.record("111111", "change 8", False) == 9
+        await log.close("111111")
+        assert await log.read("111111", 0) == (0, None)
 
     run(steps())
 
