@@ -220,6 +220,9 @@ def test_the_agent_clicks_types_submits_checks_chooses_and_scrolls(new_page, ser
     agent.mouse.move(*point(agent, "#title"))
     agent.mouse.wheel(0, 300)
     visitor.wait_for_function("window.scrollY > 0")
+    # The keyboard is not trapped in the visitor's page: Shift+Escape returns to the console.
+    agent.keyboard.press("Shift+Escape")
+    expect(agent.get_by_role("button", name="Release control")).to_be_focused()
 
 
 def test_private_fields_no_control_zones_and_outside_links_are_refused(new_page, server, site, runtime):

@@ -147,8 +147,11 @@ function fitReplay() {
   if (!replayer || !replaySize) {
     return;
   }
-  const room = liveSection.clientWidth - (replayBox.offsetWidth - replayBox.clientWidth);
-  const scale = Math.min(1, room / replaySize.width);
+  const border = replayBox.offsetWidth - replayBox.clientWidth;
+  const room = liveSection.clientWidth - border;
+  // The workspace fills the window: the page is scaled to fit its height too.
+  const roomHeight = liveSection.clientHeight - liveNote.offsetHeight - border - 24;
+  const scale = Math.min(1, room / replaySize.width, roomHeight > 0 ? roomHeight / replaySize.height : 1);
   replayer.wrapper.style.transform = scale < 1 ? "scale(" + scale + ")" : "";
   replayBox.style.width = replaySize.width * scale + "px";
   replayBox.style.height = replaySize.height * scale + "px";
@@ -422,6 +425,12 @@ surface.addEventListener("wheel", (event) => {
 const NAMED_KEYS = ["Enter", "Tab", "Escape", "Backspace", "Delete", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
 
 surface.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && event.shiftKey) {
+    // Tab and Escape go to the visitor's page; Shift+Escape leaves it for the console's buttons.
+    event.preventDefault();
+    controlButton.focus();
+    return;
+  }
   if (event.key.length !== 1 && !NAMED_KEYS.includes(event.key)) {
     return;
   }
