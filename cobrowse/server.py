@@ -48,14 +48,17 @@ from cobrowse.relay import AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NET
 
 log = logging.getLogger("cobrowse")
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
+# Where the served files are (index.html, pyscript.toml, demo/, static/, the browser's modules):
+# an installed wheel carries them in cobrowse/site/ (see setup.py); a checkout is its own root.
+ROOT = PACKAGE / "site" if (PACKAGE / "site").is_dir() else PACKAGE.parent
 
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/x-python", ".py")
 mimetypes.add_type("application/toml", ".toml")
+mimetypes.add_type("text/plain", ".ts")  # TypeScript declarations (cobrowse.d.ts), not MPEG streams.
 
 # Types worth compressing; wasm compresses to about half.
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm", "application/toml")

@@ -34,17 +34,18 @@ class ServerProcess:
 
     ``args`` are extra options of ``serve``; ``prefix`` runs the server through another command
     (``taskset -c 0``, which execs it, so ``pid`` stays the server's); ``preexec_fn`` runs in the
-    child before it starts (raising limits, for instance).
+    child before it starts (raising limits, for instance); ``program`` runs cobrowse (an installed
+    ``cobrowse`` command rather than this checkout's ``python -m cobrowse``), in folder ``cwd``.
     """
 
-    def __init__(self, *args, port=None, agent_key=AGENT_KEY, prefix=(), preexec_fn=None):
+    def __init__(self, *args, port=None, agent_key=AGENT_KEY, prefix=(), preexec_fn=None,
+                 program=(sys.executable, "-m", "cobrowse"), cwd=ROOT):
         self.port = port or free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.ws = "ws://127.0.0.1:%d" % self.port
         self.key = agent_key
-        command = list(prefix) + [sys.executable, "-m", "cobrowse", "serve", "--port", str(self.port),
-                                  "--agent-key", agent_key, *args]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        command = [*prefix, *program, "serve", "--port", str(self.port), "--agent-key", agent_key, *args]
+        self.process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, preexec_fn=preexec_fn)
         self.pid = self.process.pid
         self.output = []
