@@ -96,11 +96,16 @@ def consent(visitor):
     return visitor.get_by_role("alertdialog", name="Allow Alice to control this page?")
 
 
-def controlled(new_page, server, site, runtime, name):
-    visitor, agent = watched(new_page, server, site, runtime, name)
+def take_control(visitor, agent):
+    """Alice asks for control in the console and the visitor allows it in the dialog."""
     request(agent)
     consent(visitor).get_by_role("button", name="Allow").click()
     expect(agent.get_by_role("button", name="Release control")).to_be_visible()
+
+
+def controlled(new_page, server, site, runtime, name):
+    visitor, agent = watched(new_page, server, site, runtime, name)
+    take_control(visitor, agent)
     return visitor, agent
 
 

@@ -8,17 +8,15 @@ import pytest
 from playwright.sync_api import expect
 
 from framework_apps import APPS
-from test_browser_control import click, consent, request
+from test_browser_control import click, take_control
 from test_browser_frameworks import watched_app
 from test_browser_liveview import replay
 
 
 def controlled_app(new_page, server, site, runtime, name):
     visitor, agent = watched_app(new_page, server, site, runtime, name)
-    request(agent)
-    consent(visitor).get_by_role("button", name="Allow").click()
-    expect(agent.get_by_role("button", name="Release control")).to_be_visible()
-    # The visitor's click on Allow was on the widget: it does not hold the agent off.
+    # The visitor's click on Allow is on the widget: it does not hold the agent off.
+    take_control(visitor, agent)
     return visitor, agent
 
 

@@ -23,6 +23,15 @@ def active(*agents):
     return session
 
 
+def controlled_by_alice():
+    """A session in which Alice asked for control and the visitor allowed it; events taken."""
+    session = active(("a1", "Alice"))
+    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
+    session.allow_control()
+    changes(session)
+    return session
+
+
 def changes(session):
     events, session.events = session.events, []
     return [(data["previousState"], data["state"]) for name, data in events if name == "StateChanged"]
@@ -147,20 +156,14 @@ def test_a_denial_the_agent_leaving_or_releasing_end_the_request():
 
 
 def test_a_controller_leaving_alone_goes_back_to_waiting():
-    session = active(("a1", "Alice"))
-    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
-    session.allow_control()
-    changes(session)
+    session = controlled_by_alice()
     session.receive(protocol.encode("agent_left", id="a1", name="Alice"))
     assert changes(session) == [("ACTIVE:ESCALATED", "ACTIVE:ACTIVE"), ("ACTIVE:ACTIVE", "ACTIVE:WAIT")]
     assert session.control is None
 
 
 def test_a_new_agent_joining_does_not_end_control():
-    session = active(("a1", "Alice"))
-    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
-    session.allow_control()
-    changes(session)
+    session = controlled_by_alice()
     session.receive(protocol.encode("agent_joined", id="b2", name="Bob"))
     assert session.state == "ACTIVE:ESCALATED" and changes(session) == []
 
@@ -187,10 +190,7 @@ def test_a_new_page_restores_control_only_with_this_tabs_consent(granted, record
 
 
 def test_a_blip_keeps_control_the_server_still_has_and_drops_what_it_lost():
-    session = active(("a1", "Alice"))
-    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
-    session.allow_control()
-    changes(session)
+    session = controlled_by_alice()
     granted = {"agent": "a1", "name": "Alice", "state": "granted"}
     for record, state in ((granted, "ACTIVE:ESCALATED"), (None, "ACTIVE:ACTIVE")):
         session.connection_lost()
