@@ -478,7 +478,9 @@
       steer.target = null;
       if (action.kind === "move") {
         if (steer.pointer) steer.pointer.style.transform = "translate(" + action.x + "px, " + action.y + "px)";
-        if (element) fire(element, "mousemove", pointerInit(action, 0, 0));
+        // The pointer is drawn anywhere; the page hears it only where agents may act.
+        var shown = element && facts(element);
+        if (shown && !shown.private && !shown.noControl) fire(element, "mousemove", pointerInit(action, 0, 0));
         return;
       }
       if (!element) return;
