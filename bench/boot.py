@@ -1,13 +1,20 @@
 """Boot benchmark: how long a customer's page waits for the widget, and what it costs the page.
 
 Run it with ``.venv/bin/python bench/boot.py [--rounds N]`` (``make bench``). For each runtime
-(MicroPython and Pyodide) it loads two pages from a customer site on another origin than the
+(MicroPython and Pyodide) it loads these pages from a customer site on another origin than the
 cobrowse server:
 
 - ``widget``: the one ``<script src=".../static/cobrowse.js">`` tag; ready is when the promise of
-  ``Cobrowse.ready()`` resolves.
+  ``Cobrowse.ready()`` resolves. With Pyodide the page also has a Python listener of its own in
+  a ``<script type="py" worker>``, as the README shows: CPython starts in a PyScript worker.
+- ``main-thread`` (Pyodide only, the old way, as a baseline): the same page with the listener in
+  a main-thread ``<script type="py">``, so CPython starts on the page's main thread.
 - ``bare``: a bare PyScript page on the same runtime, loaded from the same server, whose only
   Python puts "hello" in the DOM; ready is when that text appears (a MutationObserver).
+
+On the pages with a Python listener, ``python`` is when that listener is attached and the page
+heard from it; long tasks are counted until both ready and python, plus ``--settle-ms``: the
+page's whole load.
 
 Both times are ``performance.now()`` in the page at that moment, that is milliseconds since
 navigation start, taken in a microtask right after Python did its work. The moment PyScript
@@ -68,13 +75,17 @@ DEAD_PROXY = "--proxy-server=http://127.0.0.1:9"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 AGENT_KEY = "bench-agent-key"
 RUNTIMES = ("micropython", "pyodide")
-VARIANTS = ("widget", "bare")
+VARIANTS = {"micropython": ("widget", "bare"), "pyodide": ("widget", "main-thread", "bare")}
 CACHES = ("cold", "warm")
 WARM_PRIMING_LOADS = 2
 READY_TIMEOUT_MS = 90_000
 # The targets for the MicroPython widget.
 TARGET_RATIO = 1.3
 TARGET_WIRE_BYTES = 400_000  # 400 KB, with KB meaning 1,000 bytes throughout.
+# The targets for the Pyodide widget: what the host page suffers while everything loads, and
+# Cobrowse.ready() against the MicroPython widget's.
+TARGET_LONGEST_TASK_MS = 200
+TARGET_TBT_MS = 300
 
 # Runs in every document before its own scripts: the long-task observer, the ready promise and
 # the PyScript done event.
@@ -82,11 +93,14 @@ INIT_SCRIPT = """
 (() => {
   if (window.top !== window || window.__bench) return;
   const bench = window.__bench = { marks: {}, longtasks: [], errors: [] };
-  let resolveReady;
-  bench.ready = new Promise((resolve) => { resolveReady = resolve; });
+  // A promise per mark, so that waiting for one needs no polling on the page's main thread.
+  const waiting = {};
+  bench.when = (name) => name in bench.marks ? Promise.resolve(bench.marks[name])
+    : new Promise((resolve) => { (waiting[name] = waiting[name] || []).push(resolve); });
   bench.mark = (name) => {
-    if (!(name in bench.marks)) bench.marks[name] = performance.now();
-    if (name === "ready") resolveReady(bench.marks.ready);
+    if (name in bench.marks) return;
+    bench.marks[name] = performance.now();
+    (waiting[name] || []).forEach((resolve) => resolve(bench.marks[name]));
   };
   try {
     new PerformanceObserver((list) => {
@@ -106,11 +120,24 @@ WIDGET_PAGE = """<!doctype html>
 <link rel="icon" href="data:,">
 <script src="{server}/static/cobrowse.js" data-site-code="BENCH-1" data-runtime="{runtime}"></script>
 <script>Cobrowse.ready().then(function () {{ window.__bench.mark("ready"); }});</script>
+{python}
 </head><body>
 <h1>A customer page</h1>
 <p>Some content of the customer's own.</p>
 </body></html>
 """
+
+# The page's own Python listener (Pyodide pages), in a worker or on the main thread.
+PYTHON_LISTENER = """<script>
+  new BroadcastChannel("bench-python").onmessage = function () {{ window.__bench.mark("python"); }};
+</script>
+<script type="py"{worker}>
+import js
+from cobrowse import Events
+
+Events.StateChanged.listen(lambda event: None)
+js.BroadcastChannel.new("bench-python").postMessage("listening")
+</script>"""
 
 BARE_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Bare PyScript page</title>
@@ -151,7 +178,11 @@ class Site:
         for runtime in RUNTIMES:
             tag = "py" if runtime == "pyodide" else "mpy"
             interpreter = "%s/static/%s/%s.mjs" % (server.base, runtime, runtime)
-            pages["/widget-%s.html" % runtime] = WIDGET_PAGE.format(server=server.base, runtime=runtime)
+            worker = PYTHON_LISTENER.format(worker=" worker") if runtime == "pyodide" else ""
+            pages["/widget-%s.html" % runtime] = WIDGET_PAGE.format(server=server.base, runtime=runtime, python=worker)
+            if "main-thread" in VARIANTS[runtime]:
+                pages["/main-thread-%s.html" % runtime] = WIDGET_PAGE.format(
+                    server=server.base, runtime=runtime, python=PYTHON_LISTENER.format(worker=""))
             pages["/bare-%s.html" % runtime] = BARE_PAGE.format(
                 server=server.base, tag=tag, config=json.dumps({"interpreter": interpreter}))
         pages["/blank.html"] = "<!doctype html><title>Blank</title><link rel='icon' href='data:,'>"
@@ -245,8 +276,10 @@ def launch(playwright, profile):
     return context
 
 
-def load(playwright, profile, url, server, landing, options):
+def load(playwright, profile, url, server, landing, options, python=False):
     """Load ``url`` in a browser on ``profile``; return what it measured.
+
+    With ``python``, the page has a Python listener of its own: the load ends once it is there.
 
     The browser first shows ``landing``, a blank page of the same site, and idles for
     ``options.idle_ms``: a browser that has just started is still busy setting itself up (more
@@ -264,10 +297,11 @@ def load(playwright, profile, url, server, landing, options):
         network = Network(cdp)
         cdp.send("Network.enable")
         page.goto(url, wait_until="domcontentloaded")
-        ready = page.evaluate(
-            """(timeout) => Promise.race([window.__bench.ready, new Promise((resolve, reject) =>
-                 setTimeout(() => reject(new Error("not ready after " + timeout + " ms")), timeout))])""",
-            READY_TIMEOUT_MS)
+        wait = """([name, timeout]) => Promise.race([window.__bench.when(name), new Promise((resolve, reject) =>
+                    setTimeout(() => reject(new Error("no " + name + " after " + timeout + " ms")), timeout))])"""
+        ready = page.evaluate(wait, ["ready", READY_TIMEOUT_MS])
+        if python:
+            page.evaluate(wait, ["python", READY_TIMEOUT_MS])
         page.wait_for_timeout(options.settle_ms)
         state = page.evaluate("""() => ({
             marks: window.__bench.marks, longtasks: window.__bench.longtasks,
@@ -282,6 +316,7 @@ def load(playwright, profile, url, server, landing, options):
     return {
         "ready_ms": round(ready, 1),
         "done_ms": round(state["marks"]["done"], 1) if "done" in state["marks"] else None,
+        "python_ms": round(state["marks"]["python"], 1) if "python" in state["marks"] else None,
         "wire_bytes": sum(row["body_bytes"] for row in files),
         "wire_bytes_with_headers": sum(row["total_bytes"] for row in files),
         "requests": len(files),
@@ -296,6 +331,11 @@ def load(playwright, profile, url, server, landing, options):
         "timeline": [[url.replace(server.base, ""), start, end] for url, start, end in state["timeline"]],
         "user_agent": state["agent"],
     }
+
+
+def has_python(runtime, variant):
+    """Whether the page has a Python listener of its own (the Pyodide widget pages)."""
+    return runtime == "pyodide" and variant != "bare"
 
 
 def check_blocking(playwright, profile, site):
@@ -326,26 +366,26 @@ def summarize(samples, runtimes):
     summary = {}
     for runtime in runtimes:
         summary[runtime] = {}
-        for variant in VARIANTS:
+        for variant in VARIANTS[runtime]:
             row = summary[runtime][variant] = {}
             for cache in CACHES:
                 picked = [s for s in samples if (s["runtime"], s["variant"], s["cache"]) == (runtime, variant, cache)]
-                for key in ("ready_ms", "done_ms", "wire_bytes", "wire_bytes_with_headers", "requests",
+                for key in ("ready_ms", "done_ms", "python_ms", "wire_bytes", "wire_bytes_with_headers", "requests",
                             "from_cache", "tbt_ms", "longest_task_ms", "long_tasks"):
                     row["%s_%s" % (cache, key)] = median([s[key] for s in picked])
                 row["%s_samples_ready_ms" % cache] = [s["ready_ms"] for s in picked]
         for cache in CACHES:
-            widget = summary[runtime]["widget"]["%s_ready_ms" % cache]
             bare = summary[runtime]["bare"]["%s_ready_ms" % cache]
-            summary[runtime]["widget"]["%s_ratio" % cache] = round(widget / bare, 2) if widget and bare else None
-            summary[runtime]["bare"]["%s_ratio" % cache] = 1.0
+            for variant in VARIANTS[runtime]:
+                mine = summary[runtime][variant]["%s_ready_ms" % cache]
+                summary[runtime][variant]["%s_ratio" % cache] = round(mine / bare, 2) if mine and bare else None
             # The two variants of one round run back to back, so the ratio within a round is
             # less exposed to the machine's slow drifts than the ratio of the medians.
             paired = {}
             for sample in samples:
                 if (sample["runtime"], sample["cache"]) == (runtime, cache):
                     paired.setdefault(sample["round"], {})[sample["variant"]] = sample["ready_ms"]
-            ratios = [pair["widget"] / pair["bare"] for pair in paired.values() if len(pair) == 2]
+            ratios = [pair["widget"] / pair["bare"] for pair in paired.values() if "widget" in pair and "bare" in pair]
             summary[runtime]["widget"]["%s_paired_ratio" % cache] = round(statistics.median(ratios), 2) if ratios else None
     return summary
 
@@ -360,28 +400,34 @@ def ms(value):
 
 def table(summary, runtimes):
     lines = [
-        "| Runtime | Variant | Ready cold (ms) | Ready warm (ms) | Widget/bare cold | Widget/bare warm "
+        "| Runtime | Variant | Ready cold (ms) | Ready warm (ms) | /bare cold | /bare warm "
+        "| Python listener cold (ms) | Python listener warm (ms) "
         "| Wire cold (KB) | Wire warm (KB) | Requests | TBT cold (ms) | TBT warm (ms) "
         "| Longest task cold (ms) | Longest task warm (ms) |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for runtime in runtimes:
-        for variant in VARIANTS:
+        for variant in VARIANTS[runtime]:
             row = summary[runtime][variant]
-            lines.append("| %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 runtime, variant, ms(row["cold_ready_ms"]), ms(row["warm_ready_ms"]),
-                row["cold_ratio"] or 0, row["warm_ratio"] or 0, kb(row["cold_wire_bytes"]), kb(row["warm_wire_bytes"]),
+                row["cold_ratio"] or 0, row["warm_ratio"] or 0, ms(row["cold_python_ms"]), ms(row["warm_python_ms"]),
+                kb(row["cold_wire_bytes"]), kb(row["warm_wire_bytes"]),
                 ms(row["cold_requests"]), ms(row["cold_tbt_ms"]), ms(row["warm_tbt_ms"]),
                 ms(row["cold_longest_task_ms"]), ms(row["warm_longest_task_ms"])))
     return "\n".join(lines)
 
 
 def targets(summary):
-    """The MicroPython targets: ready within 1.3x bare, at most 400 KB on the wire."""
+    """The targets: MicroPython ready within 1.3x bare, at most 400 KB on the wire, TBT within
+    10 ms of bare; Pyodide with no task over 200 ms, TBT under 300 ms, ready within 1.3x the
+    MicroPython widget's."""
     if "micropython" not in summary:
         return []
     widget = summary["micropython"]["widget"]
     checks = []
+    if "pyodide" in summary:
+        checks += pyodide_targets(summary["pyodide"]["widget"], widget)
     for cache in CACHES:
         ratio = widget["%s_ratio" % cache]
         paired = widget["%s_paired_ratio" % cache]
@@ -397,6 +443,38 @@ def targets(summary):
         "value": "%s KB" % kb(wire),
         "pass": wire is not None and wire <= TARGET_WIRE_BYTES,
     })
+    bare = summary["micropython"]["bare"]
+    for cache in CACHES:
+        mine, theirs = widget["%s_tbt_ms" % cache], bare["%s_tbt_ms" % cache]
+        checks.append({
+            "target": "MicroPython widget TBT within 10 ms of bare (%s)" % cache,
+            "value": "%s ms against %s ms" % (ms(mine), ms(theirs)),
+            "pass": mine is not None and theirs is not None and mine - theirs <= 10,
+        })
+    return checks
+
+
+def pyodide_targets(widget, micropython):
+    checks = []
+    for cache in CACHES:
+        longest, tbt = widget["%s_longest_task_ms" % cache], widget["%s_tbt_ms" % cache]
+        checks.append({
+            "target": "Pyodide widget: no main-thread task over %d ms (%s)" % (TARGET_LONGEST_TASK_MS, cache),
+            "value": "longest %s ms" % ms(longest),
+            "pass": longest is not None and longest <= TARGET_LONGEST_TASK_MS,
+        })
+        checks.append({
+            "target": "Pyodide widget: TBT under %d ms (%s)" % (TARGET_TBT_MS, cache),
+            "value": "%s ms" % ms(tbt),
+            "pass": tbt is not None and tbt < TARGET_TBT_MS,
+        })
+        mine, theirs = widget["%s_ready_ms" % cache], micropython["%s_ready_ms" % cache]
+        ratio = round(mine / theirs, 2) if mine and theirs else None
+        checks.append({
+            "target": "Pyodide widget ready within %.1fx the MicroPython widget's (%s)" % (TARGET_RATIO, cache),
+            "value": "%.2fx (%s ms against %s ms)" % (ratio, ms(mine), ms(theirs)) if ratio else "n/a",
+            "pass": bool(ratio) and ratio <= TARGET_RATIO,
+        })
     return checks
 
 
@@ -426,29 +504,31 @@ def main(argv=None):
             # every file before any measured load.
             warm = {}
             for runtime in runtimes:
-                for variant in VARIANTS:
+                for variant in VARIANTS[runtime]:
                     warm[runtime, variant] = scratch / ("warm-%s-%s" % (runtime, variant))
                     for _ in range(WARM_PRIMING_LOADS):
-                        load(playwright, warm[runtime, variant], site.url(runtime, variant), server, site.landing, args)
+                        load(playwright, warm[runtime, variant], site.url(runtime, variant), server, site.landing, args,
+                             python=has_python(runtime, variant))
 
             for number in range(args.rounds):
-                order = VARIANTS if number % 2 == 0 else VARIANTS[::-1]
                 for runtime in runtimes:
+                    order = VARIANTS[runtime] if number % 2 == 0 else VARIANTS[runtime][::-1]
                     for cache in CACHES:
                         for variant in order:
                             if cache == "cold":
                                 profile = scratch / ("cold-%d-%s-%s" % (number, runtime, variant))
                             else:
                                 profile = warm[runtime, variant]
-                            result = load(playwright, profile, site.url(runtime, variant), server, site.landing, args)
+                            result = load(playwright, profile, site.url(runtime, variant), server, site.landing, args,
+                                          python=has_python(runtime, variant))
                             if cache == "cold":
                                 shutil.rmtree(profile, ignore_errors=True)
                             result.update(round=number + 1, runtime=runtime, variant=variant, cache=cache)
                             samples.append(result)
-                            print("round %d  %-11s %-6s %-4s ready %7.0f ms  done %7s ms  wire %6s KB  "
-                                  "TBT %5.0f ms  longest %5.0f ms%s" % (
+                            print("round %d  %-11s %-11s %-4s ready %7.0f ms  done %7s ms  python %7s ms  "
+                                  "wire %6s KB  TBT %5.0f ms  longest %5.0f ms%s" % (
                                       number + 1, runtime, variant, cache, result["ready_ms"],
-                                      ms(result["done_ms"]), kb(result["wire_bytes"]), result["tbt_ms"],
+                                      ms(result["done_ms"]), ms(result["python_ms"]), kb(result["wire_bytes"]), result["tbt_ms"],
                                       result["longest_task_ms"],
                                       "  errors: %s" % result["console_errors"] if result["console_errors"] else ""),
                                   flush=True)
@@ -484,9 +564,11 @@ def main(argv=None):
             "ready_ms": "performance.now() in the page when Cobrowse.ready() resolves (widget) or when "
                         "'hello' is in the DOM (bare): milliseconds since navigation start",
             "done_ms": "performance.now() at PyScript's mpy:done / py:done event",
+            "python_ms": "performance.now() when the page heard from its own Python listener (Pyodide widget pages)",
             "wire_bytes": "sum of response body bytes as transferred from the cobrowse server "
                           "(CDP loadingFinished.encodedDataLength minus response header bytes); KB = 1,000 bytes",
-            "tbt_ms": "sum over long tasks of (duration - 50 ms), from navigation start to ready + settle_ms",
+            "tbt_ms": "sum over long tasks of (duration - 50 ms), from navigation start until ready (and the "
+                      "page's Python listener, if any) + settle_ms",
             "cold": "a brand-new browser profile for each load",
             "warm": "one reused profile per runtime and variant, primed by %d uncounted loads; "
                     "the browser is relaunched for each load" % WARM_PRIMING_LOADS,

@@ -6,8 +6,10 @@ Public names (importable on CPython and, in the visitor's browser, on MicroPytho
 - ``EVENT_NAMES``: their names.
 
 Modules: ``events``, ``session``, ``protocol``, ``links`` and ``widget`` are the pure core
-shared by browser and server; ``browser`` is the one module that touches the page; ``server``,
-``store`` and ``__main__`` run the session server.
+shared by browser and server; ``browser`` is the one module that touches the page (MicroPython,
+main thread); ``feed`` and ``worker`` carry the events to the page's own CPython under
+``data-runtime="pyodide"`` (in a PyScript worker, ``worker`` is this package's ``__init__``);
+``server``, ``store`` and ``__main__`` run the session server.
 """
 
 from cobrowse.events import EVENT_NAMES, Events

@@ -7,8 +7,9 @@ Public names:
 - ``Widget``: one page's co-browse widget (session, connection, link hook and default UI).
 
 Everything here is glue: decisions live in the pure modules (``session``, ``links``,
-``widget``, ``protocol``, ``events``). The code runs on MicroPython and on Pyodide, so it only
-uses what both offer through ``pyscript.ffi`` and ``js``: calls into JavaScript take and
+``widget``, ``protocol``, ``events``). It runs on MicroPython on the page's main thread with
+either ``data-runtime`` (under ``pyodide`` the page's own CPython gets the events through
+``worker.py``), and only uses ``pyscript.ffi`` and ``js``: calls into JavaScript take and
 return strings, numbers and JavaScript objects, never Python containers.
 """
 
@@ -20,7 +21,7 @@ from pyscript.ffi import create_proxy
 from cobrowse import links, protocol
 from cobrowse.events import Events, payload_json
 from cobrowse.session import NETWORK_TIMEOUT_SECONDS, States, VisitorSession, in_session, reconnect_delay
-from cobrowse.widget import LEAVE_PROMPT, view
+from cobrowse.widget import ENDING, LEAVE_PROMPT, STARTING, announcement, spelled, view
 
 # How long a confirmed departure waits for the server to acknowledge the end of the session
 # before the page navigates anyway, in milliseconds.
@@ -31,26 +32,40 @@ LEAVE_GRACE_MS = 1500
 HEARTBEAT_MS = 5000
 SILENCE_MS = 2 * HEARTBEAT_MS + 1000
 
+# Site owners theme the widget with CSS custom properties set on its host element
+# (#cobrowse-widget) or any ancestor: --cobrowse-accent, --cobrowse-accent-text, --cobrowse-font,
+# --cobrowse-radius and --cobrowse-top/right/bottom/left. The defaults are the fallbacks of var(),
+# never declarations on :host, so that values inherited from the page still reach in.
 STYLE = """
 :host { all: initial; }
-.box { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; max-width: 300px;
-  font: 14px/1.4 system-ui, sans-serif; color: #1d2430; background: #fff; border-radius: 10px;
-  box-shadow: 0 6px 24px rgba(0,0,0,.18); padding: 12px 14px; }
-button { font: inherit; cursor: pointer; border-radius: 6px; border: 1px solid #0b5cd5;
-  background: #0b5cd5; color: #fff; padding: 6px 14px; margin: 4px 4px 0 0; }
-button.quiet { background: #fff; color: #0b5cd5; }
-button:focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
+.box { position: fixed; top: var(--cobrowse-top, auto); right: var(--cobrowse-right, 16px);
+  bottom: var(--cobrowse-bottom, 16px); left: var(--cobrowse-left, auto); z-index: 2147483647;
+  max-width: 300px; font: 14px/1.4 var(--cobrowse-font, system-ui, sans-serif); color: #1d2430;
+  background: #fff; border-radius: var(--cobrowse-radius, 10px); box-shadow: 0 6px 24px rgba(0,0,0,.18);
+  padding: 12px 14px; }
+button { font: inherit; cursor: pointer; border-radius: calc(var(--cobrowse-radius, 10px) * .6);
+  border: 1px solid var(--cobrowse-accent, #0b5cd5); background: var(--cobrowse-accent, #0b5cd5);
+  color: var(--cobrowse-accent-text, #fff); padding: 6px 14px; margin: 4px 4px 0 0; }
+button.quiet { background: #fff; color: var(--cobrowse-accent, #0b5cd5); }
+button:focus-visible { outline: 3px solid #1d2430; outline-offset: 2px; }
 .code { font: 600 32px/1.2 ui-monospace, monospace; letter-spacing: 4px; margin: 4px 0; }
 .muted { color: #5b6472; }
 .notice { margin: 0 0 6px; }
 ul { margin: 4px 0; padding-left: 18px; }
-.spinner { display: inline-block; width: 12px; height: 12px; border: 2px solid #0b5cd5;
+.spinner { display: inline-block; width: 12px; height: 12px; border: 2px solid var(--cobrowse-accent, #0b5cd5);
   border-right-color: transparent; border-radius: 50%; animation: spin .8s linear infinite;
   vertical-align: -2px; margin-right: 6px; }
 @keyframes spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) {
+  *, *::before, *::after { animation: none !important; transition: none !important; }
+}
+.visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .veil { position: fixed; inset: 0; z-index: 2147483647; background: rgba(0,0,0,.35);
-  display: flex; align-items: center; justify-content: center; font: 15px/1.4 system-ui, sans-serif; }
-.dialog { background: #fff; color: #1d2430; border-radius: 10px; padding: 18px; max-width: 360px; }
+  display: flex; align-items: center; justify-content: center;
+  font: 15px/1.4 var(--cobrowse-font, system-ui, sans-serif); }
+.dialog { background: #fff; color: #1d2430; border-radius: var(--cobrowse-radius, 10px); padding: 18px;
+  max-width: 360px; }
 """
 
 
@@ -89,8 +104,14 @@ class Widget:
         self.leaving_to = None
         self.flush_scheduled = False
         self.dialog = None
+        # What Escape does while the dialog is open, and where focus goes back when it closes.
+        self.dialog_cancel = None
+        self.dialog_opener = None
         self.rendered = None
+        self.shown = None
         self.root = None
+        # The live region: screen readers hear what it says (the code, agents, notices).
+        self.said = None
         # Proxies handed to JavaScript must outlive this call on Pyodide: keep them.
         self._flush_proxy = create_proxy(self._flush)
         self._on_link_proxy = create_proxy(self._on_link)
@@ -316,6 +337,10 @@ class Widget:
             host = _element("div", id="cobrowse-widget")
             self.root = host.attachShadow(js.JSON.parse('{"mode": "open"}'))
             self.root.appendChild(_element("style", STYLE))
+            # A live region is only heard when its text changes, so it is there from the start.
+            self.said = _element("div", None, cls="visually-hidden", role="status", aria_live="polite", aria_atomic="true")
+            self.root.appendChild(self.said)
+            self.root.addEventListener("keydown", create_proxy(self._on_key))
             (js.document.body or js.document.documentElement).appendChild(host)
 
     def _on_link(self, event):
@@ -355,8 +380,9 @@ class Widget:
     def _ask_to_leave(self, url):
         self._close_dialog()
         veil = _element("div", cls="veil")
-        dialog = _element("div", cls="dialog", role="dialog", aria_modal="true", aria_label="Leaving the co-browsing session")
-        dialog.appendChild(_element("p", LEAVE_PROMPT + "."))
+        dialog = _element("div", cls="dialog", role="dialog", aria_modal="true", aria_label="Leaving the co-browsing session",
+                          aria_describedby="leave-prompt")
+        dialog.appendChild(_element("p", LEAVE_PROMPT + ".", id="leave-prompt"))
         dialog.appendChild(_element("p", url, cls="muted"))
         go = _element("button", "Continue", type="button")
         stay = _element("button", "Cancel", cls="quiet", type="button")
@@ -365,20 +391,52 @@ class Widget:
         dialog.appendChild(go)
         dialog.appendChild(stay)
         veil.appendChild(dialog)
-        self.root.appendChild(veil)
-        self.dialog = veil
+        self._show_dialog(veil, lambda: self._answer(url, False))
         stay.focus()
 
     def _answer(self, url, leave):
-        self._close_dialog()
+        self._close_dialog(restore_focus=not leave)
         if leave:
             self._leave(url)
         self._pump()
 
-    def _close_dialog(self):
+    def _show_dialog(self, veil, cancel):
+        """Show a modal dialog; ``cancel()`` is what Escape does. Focus stays inside it."""
+        self.dialog_opener = js.document.activeElement
+        self.dialog_cancel = cancel
+        self.root.appendChild(veil)
+        self.dialog = veil
+
+    def _close_dialog(self, restore_focus=False):
+        opener, self.dialog_opener = self.dialog_opener, None
         if self.dialog is not None:
             self.dialog.remove()
             self.dialog = None
+            self.dialog_cancel = None
+            if restore_focus and opener and opener.isConnected:
+                opener.focus()
+
+    # -- the keyboard ----------------------------------------------------------------------
+
+    def _on_key(self, event):
+        """Escape cancels the dialog or dismisses the ended notice; Tab stays in the dialog."""
+        if event.key == "Escape":
+            if self.dialog is not None:
+                event.preventDefault()
+                self.dialog_cancel()
+            elif self.shown and self.shown["mode"] == "idle" and self.shown["notice"]:
+                event.preventDefault()
+                self._dismiss(event)
+        elif event.key == "Tab" and self.dialog is not None:
+            buttons = self.dialog.querySelectorAll("button")
+            if not buttons.length:
+                return
+            first, last = buttons[0], buttons[buttons.length - 1]
+            edge = first if event.shiftKey else last
+            active = self.root.activeElement
+            if edge.isSameNode(active) or not self.dialog.contains(active):
+                event.preventDefault()
+                (last if event.shiftKey else first).focus()
 
     # -- the default UI --------------------------------------------------------------------
 
@@ -390,27 +448,31 @@ class Widget:
         if key == self.rendered:
             return
         self.rendered = key
+        self.shown = state
         old = self.root.querySelector(".box")
+        focused = _focused_label(self.root, old)
         if old:
             old.remove()
         box = _element("section", cls="box", aria_label="Co-browse")
         if state["notice"]:
-            notice = _element("p", state["notice"], cls="notice", role="status")
-            box.appendChild(notice)
+            box.appendChild(_element("p", state["notice"], cls="notice"))
         mode = state["mode"]
         if mode == "idle":
             box.appendChild(self._button("Co-browse", lambda event: self.command("start", "{}")))
             if state["notice"]:
                 box.appendChild(self._button("Dismiss", self._dismiss, quiet=True))
         elif mode == "starting":
-            status = _element("p", None, role="status")
+            status = _element("p")
             status.appendChild(_element("span", None, cls="spinner", aria_hidden="true"))
-            status.appendChild(js.document.createTextNode("Starting co-browse…"))
+            status.appendChild(js.document.createTextNode(STARTING))
             box.appendChild(status)
             box.appendChild(self._button("End", lambda event: self.command("stop", "{}"), quiet=True))
         elif mode == "active":
             box.appendChild(_element("div", "Read this code to the agent", cls="muted"))
-            box.appendChild(_element("div", state["code"], cls="code", aria_label="Access code " + " ".join(state["code"])))
+            code = _element("p", None, cls="code")
+            code.appendChild(_element("span", "Access code " + spelled(state["code"]), cls="visually-hidden"))
+            code.appendChild(_element("span", state["code"], aria_hidden="true"))
+            box.appendChild(code)
             if state["agents"]:
                 box.appendChild(_element("div", "Connected agents:", cls="muted"))
                 names = _element("ul", None, aria_label="Connected agents")
@@ -421,8 +483,16 @@ class Widget:
                 box.appendChild(_element("div", "Waiting for an agent to join…", cls="muted"))
             box.appendChild(self._button("End", lambda event: self.command("stop", "{}")))
         else:
-            box.appendChild(_element("p", "Ending the co-browse session…", role="status"))
+            box.appendChild(_element("p", ENDING))
         self.root.appendChild(box)
+        if focused is not None:
+            _refocus(box, focused)
+        self._say(announcement(state))
+
+    def _say(self, text):
+        """Tell screen readers, through the live region, when what it says changes."""
+        if self.said.textContent != text:
+            self.said.textContent = text
 
     def _button(self, label, action, quiet=False):
         button = _element("button", label, cls="quiet" if quiet else None, type="button")
@@ -444,6 +514,29 @@ class _JsListener:
 
     def __call__(self, data):
         self.deliver(payload_json(self.name, data))
+
+
+def _focused_label(root, box):
+    """The text of the focused element if focus is in ``box`` (about to be redrawn), else None."""
+    active = root.activeElement
+    if box and active and box.contains(active):
+        return str(active.textContent)
+    return None
+
+
+def _refocus(box, label):
+    """Keep keyboard focus in the redrawn ``box``: on the button with the same label if there
+    is one (End stays End), else on its first button, else on the box itself."""
+    buttons = box.querySelectorAll("button")
+    for index in range(buttons.length):
+        if buttons[index].textContent == label:
+            buttons[index].focus()
+            return
+    if buttons.length:
+        buttons[0].focus()
+    else:
+        box.setAttribute("tabindex", "-1")
+        box.focus()
 
 
 def _report_listener_error(signal, listener, exc):

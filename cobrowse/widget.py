@@ -4,8 +4,11 @@ Public names:
 
 - ``view(session, popups)``: a dict describing the widget for the session's current state.
 - ``ended_text(reason)``: the sentence that tells the visitor why a session ended.
+- ``announcement(shown)``: what screen readers should be told about a view (its live region).
+- ``spelled(code)``: an access code spelt out digit by digit, as a screen reader should say it.
 - ``LEAVE_PROMPT``: the question asked before a link takes the visitor off the site.
 - ``RECONNECTING``: the notice shown while a lost connection is being recovered.
+- ``STARTING``, ``ENDING``: what the widget says while a session starts or ends.
 
 The browser adapter renders this dict; keeping the wording and the choices here lets them be
 tested without a browser.
@@ -16,6 +19,10 @@ from cobrowse.session import States, in_session
 LEAVE_PROMPT = "This link will take you outside of the co-browsing session"
 
 RECONNECTING = "Connection lost: reconnecting…"
+
+STARTING = "Starting co-browse…"
+
+ENDING = "Ending the co-browse session…"
 
 _ENDED = {
     "USER_INITIATED": "You ended the co-browse session.",
@@ -64,3 +71,29 @@ def view(session, ended_popup=True):
         "agents": [name for _, name in session.agents] if mode == "active" else [],
         "notice": notice,
     }
+
+
+def spelled(code):
+    """Spell a code out digit by digit ("004213" -> "0 0 4 2 1 3"); screen readers would
+    otherwise read it as a number."""
+    return " ".join(code)
+
+
+def announcement(shown):
+    """The sentence a screen reader announces for the view ``shown`` (from ``view``), or "".
+
+    The widget puts it in a live region whenever it changes: the access code when a session
+    starts, each change of the connected agents, why a session ended or is reconnecting.
+    """
+    if shown["notice"]:
+        return shown["notice"]
+    mode = shown["mode"]
+    if mode == "starting":
+        return STARTING
+    if mode == "ending":
+        return ENDING
+    if mode != "active":
+        return ""
+    if shown["agents"]:
+        return "Connected agents: %s." % ", ".join(shown["agents"])
+    return "Your co-browse access code is %s. Read it to the agent. Waiting for an agent to join." % spelled(shown["code"])

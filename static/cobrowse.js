@@ -8,6 +8,12 @@
  * vendored runtime and hands everything to Python (cobrowse/browser.py), which owns the state
  * machine, event dispatch, the link hook, the widget UI and the server connection. Listeners
  * attached before Python is up are queued here and handed over when it takes control.
+ *
+ * The runtimes: the co-browse core always runs on MicroPython on the main thread, where it boots
+ * in a few hundred milliseconds without a long task. data-runtime="pyodide" is for the page's
+ * own Python: its <script type="py" worker> tags get CPython (Pyodide) from this server, off the
+ * main thread, and hear the events over the page's events feed (cobrowse/feed.py, and
+ * cobrowse/worker.py on their side). The page never waits for CPython, and never freezes.
  */
 (function () {
   "use strict";
@@ -37,6 +43,32 @@
 
   var NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnected",
     "AgentDisconnected", "StateChanged", "NavigatingAway"];
+
+  // The events feed (cobrowse/feed.py): with data-runtime="pyodide", the page's own Python runs
+  // on CPython in PyScript workers and hears every event over a channel of this page's own.
+  // The events are kept, so that a worker that starts late still hears them all, in order.
+  var feed = null;
+  if (runtime === "pyodide" && typeof BroadcastChannel === "function") {
+    feed = {
+      name: "cobrowse-events-" + Math.random().toString(36).slice(2) + Date.now().toString(36),
+      events: [],
+    };
+    feed.channel = new BroadcastChannel(feed.name);
+    feed.channel.onmessage = function (message) {
+      var hello = null;
+      try {
+        hello = JSON.parse(message.data);
+      } catch (error) {
+        return; // Not a message of the feed.
+      }
+      if (!hello || hello.kind !== "hello") return;
+      feed.channel.postMessage(JSON.stringify({ kind: "welcome", to: hello.from, events: feed.events }));
+    };
+  }
+  function relay(name, json) {
+    feed.events.push([name, json]);
+    feed.channel.postMessage(JSON.stringify({ kind: "event", name: name, json: json }));
+  }
 
   // Python takes over by calling Cobrowse._attach(listen, removeListener, command).
   var core = null;
@@ -527,6 +559,11 @@
     _options: JSON.stringify(options),
     _attach: function (listen, removeListener, commandFn) {
       core = { listen: listen, removeListener: removeListener, command: commandFn };
+      if (feed) {
+        NAMES.forEach(function (name) {
+          core.listen(name, "feed", function (json) { relay(name, json); });
+        });
+      }
       pending.forEach(function (item) {
         if (item[0] === "listen") core.listen(item[1], keyOf(item[2]), deliverer(item[1], item[2]));
         else if (item[0] === "remove") core.removeListener(item[1], keyOf(item[2]));
@@ -550,7 +587,7 @@
   // are preloaded now rather than once the interpreter is up.
   var root = new URL("..", base).href;
   var pyscriptUrl = base + "pyscript/core.js";
-  var interpreterUrl = base + (runtime === "pyodide" ? "pyodide/pyodide.mjs" : "micropython/micropython.mjs");
+  var interpreterUrl = base + "micropython/micropython.mjs";
   function hint(rel, href, priority) {
     var link = document.createElement("link");
     link.rel = rel;
@@ -560,39 +597,74 @@
     if (rel === "preload") link.as = "fetch";
     document.head.appendChild(link);
   }
+
+  // The page's own Python under data-runtime="pyodide": every <script type="py" worker> without
+  // a config of its own gets this one (CPython from this server, the [worker-files] package and
+  // the feed's channel) before PyScript sees it. PyScript is imported after this has run, so
+  // this observer sees each tag added later before PyScript's own observer does. Main-thread
+  // <script type="py"> tags, which freeze the page while CPython starts, get it as <py-config>.
+  var PAGE_PYTHON = 'script[type="py"]';
+  function configurePagePython(config) {
+    function configure(node) {
+      if (node.matches(PAGE_PYTHON + "[worker]") && !node.hasAttribute("config")) node.setAttribute("config", config);
+    }
+    function configureAll(node) {
+      if (node.nodeType !== 1) return;
+      configure(node);
+      Array.prototype.forEach.call(node.querySelectorAll(PAGE_PYTHON), configure);
+    }
+    configureAll(document.documentElement);
+    new MutationObserver(function (records) {
+      records.forEach(function (record) { Array.prototype.forEach.call(record.addedNodes, configureAll); });
+    }).observe(document.documentElement, { childList: true, subtree: true });
+    if (!document.querySelector("py-config, " + PAGE_PYTHON + "[config]:not([worker])")) {
+      var shared = document.createElement("py-config");
+      shared.setAttribute("type", "json");
+      shared.textContent = config;
+      document.head.appendChild(shared);
+    }
+  }
+
   // PyScript finds the interpreter (and MicroPython its wasm) only once its own code has run:
   // fetched now, they are there when it asks.
   hint("modulepreload", pyscriptUrl);
   hint("modulepreload", interpreterUrl);
-  if (runtime !== "pyodide") hint("preload", base + "micropython/micropython.wasm");
+  hint("preload", base + "micropython/micropython.wasm");
   var build = "";
   fetch(root + "pyscript.toml").then(function (response) {
     if (!response.ok) throw new Error("pyscript.toml: HTTP " + response.status);
     build = response.headers.get("X-Cobrowse-Build") || "";
     return response.text();
   }).then(function (toml) {
-    var files = {};
+    var tables = { files: {}, "worker-files": {} };
     var section = "";
     toml.split("\n").forEach(function (line) {
       var header = line.match(/^\s*\[([^\]]+)\]/);
       if (header) { section = header[1].trim(); return; }
       var entry = line.match(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/);
-      if (entry && section === "files") {
+      if (entry && Object.prototype.hasOwnProperty.call(tables, section)) {
         var url = new URL(entry[1], root);
         if (build) url.searchParams.set("v", build);
-        files[url.href] = entry[2];
+        tables[section][url.href] = entry[2];
         // Needed only once the interpreter runs: after PyScript's own code.
-        hint("preload", url.href, "low");
+        if (section === "files") hint("preload", url.href, "low");
       }
     });
     var tag = document.createElement("script");
-    tag.type = runtime === "pyodide" ? "py" : "mpy";
+    tag.type = "mpy";
     tag.setAttribute("config", JSON.stringify({
       interpreter: interpreterUrl,
-      files: files,
+      files: tables.files,
     }));
     tag.textContent = "import cobrowse.browser\ncobrowse.browser.main()\n";
     document.head.appendChild(tag);
+    if (feed) {
+      configurePagePython(JSON.stringify({
+        interpreter: base + "pyodide/pyodide.mjs",
+        files: tables["worker-files"],
+        cobrowse: { channel: feed.name },
+      }));
+    }
     return import(pyscriptUrl);
   }).catch(function (error) {
     console.error("Cobrowse: could not load the co-browse runtime from " + base, error);

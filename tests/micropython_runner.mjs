@@ -26,7 +26,7 @@ from cobrowse import control
 from cobrowse.links import classify, replaces_page, site_hosts
 from cobrowse.protocol import ProtocolError
 from cobrowse.session import States, VisitorSession, reconnect_delay
-from cobrowse.widget import RECONNECTING, view
+from cobrowse.widget import RECONNECTING, announcement, view
 
 SITE = "ACME-1"
 CODE = "004213"
@@ -140,6 +140,9 @@ def check_full_session():
     expect(session.outbox, [], "outbox emptied")
     expect((session.state, session.access_code, session.agents, session.token), ("READY", None, [], None), "final state")
     expect(view(session)["notice"], "The agent ended the co-browse session.", "widget notice")
+    expect(announcement(view(session)), "The agent ended the co-browse session.", "announced notice")
+    waiting = {"mode": "active", "code": CODE, "agents": [], "notice": None}
+    expect(announcement(waiting), "Your co-browse access code is 0 0 4 2 1 3. Read it to the agent. Waiting for an agent to join.", "announced code")
 
 
 def check_session_edges():

@@ -201,7 +201,9 @@ def test_unreachable_server_is_an_error_state(new_page, server, site, runtime, e
 
 
 def test_python_on_the_page_hears_the_same_events(new_page, server, site, runtime):
-    # The page's own Python shares the widget's interpreter, so it imports the same Events.
+    # On MicroPython the page's own Python shares the widget's interpreter, so it imports the
+    # same Events. On Pyodide a main-thread <script type="py"> (which freezes the page while
+    # CPython starts: test_browser_pyodide.py covers the worker way) hears them over the feed.
     kind = "mpy" if runtime == "micropython" else "py"
     head = """<script type="%s">
 import js

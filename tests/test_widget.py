@@ -6,7 +6,7 @@ import pytest
 
 from cobrowse import protocol
 from cobrowse.session import Reasons, States, VisitorSession
-from cobrowse.widget import LEAVE_PROMPT, RECONNECTING, ended_text, view
+from cobrowse.widget import ENDING, LEAVE_PROMPT, RECONNECTING, STARTING, announcement, ended_text, spelled, view
 
 CODE = "004213"
 TOKEN = "t" * 32
@@ -221,3 +221,33 @@ def test_the_reconnecting_view_is_json_ready():
     session.connection_lost()
     data = view(session)
     assert json.loads(json.dumps(data)) == data
+
+
+# -- what screen readers are told -------------------------------------------------------------
+
+
+def test_the_code_is_spelt_out_digit_by_digit():
+    assert spelled(CODE) == "0 0 4 2 1 3"
+
+
+def test_announcements_follow_the_session():
+    assert announcement(view(session_in(States.READY))) == ""
+    assert announcement(view(session_in(States.STARTING))) == STARTING == "Starting co-browse…"
+    waiting = "Your co-browse access code is 0 0 4 2 1 3. Read it to the agent. Waiting for an agent to join."
+    assert announcement(view(session_in(States.ACTIVE_WAIT))) == waiting
+    session = session_in(States.ACTIVE_ACTIVE, agents=[("a1", "Alice"), ("b2", "Bob")])
+    assert announcement(view(session)) == "Connected agents: Alice, Bob."
+    session.connection_lost()
+    assert announcement(view(session)) == RECONNECTING
+    assert announcement(view(session_in(States.DISCONNECTING))) == ENDING == "Ending the co-browse session…"
+
+
+def test_the_reason_a_session_ended_or_failed_is_announced():
+    session = session_in(States.ACTIVE_WAIT)
+    session.receive(protocol.encode("ended", reason="AGENT_INITIATED"))
+    assert announcement(view(session)) == "The agent ended the co-browse session."
+    # Without the SessionEnded popup nothing is shown, so nothing is said either.
+    assert announcement(view(session, False)) == ""
+    failed = session_in(States.STARTING)
+    failed.receive(protocol.encode("error", code="bad_field", message="The site code is not valid."))
+    assert announcement(view(failed)) == "The site code is not valid."

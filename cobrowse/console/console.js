@@ -21,6 +21,7 @@ const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
 const HEARTBEAT_MS = 5000;
 const SILENCE_MS = 2 * HEARTBEAT_MS + 1000;
 const NETWORK_TIMEOUT_MS = 30000;
+const REPLAY_TITLE = "The visitor's page, replayed live";
 
 const form = document.getElementById("join-form");
 const codeInput = document.getElementById("code");
@@ -183,6 +184,8 @@ function showView(events) {
         // the console (and from the control surface the agent types on).
         triggerFocus: false,
       });
+      // Screen readers name a frame by its title; rrweb leaves it without one.
+      replayer.iframe.title = REPLAY_TITLE;
       replayer.on("resize", (size) => {
         replaySize = size;
         fitReplay();
