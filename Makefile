@@ -11,7 +11,7 @@ PORT ?= 8000
 RUNTIMES := static/.vendored
 APPS := tests/apps/dist/.built
 
-.PHONY: setup run test bench chromium clean
+.PHONY: setup run test bench chromium services clean
 
 setup: $(VENV)/.installed $(RUNTIMES) $(APPS)
 
@@ -46,13 +46,17 @@ $(APPS): node_modules/.package-lock.json $(wildcard tests/apps/build.mjs tests/a
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The Redis tests start their own redis-server and nginx (Debian's) as child processes.
+services:
+	@command -v redis-server >/dev/null && test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx >/dev/null; }
+
 run: setup
 	$(PY) -m cobrowse serve --host $(HOST) --port $(PORT)
 
-test: setup chromium
+test: setup chromium services
 	$(PY) -m pytest
 
-bench: setup chromium
+bench: setup chromium services
 	$(PY) bench/boot.py
 
 clean:

@@ -41,7 +41,14 @@ Before each window the script waits up to ``--wait-quiet`` seconds (60) for a qu
 window that fails with less than half of it quiet is measured again, up to three times
 (``--retries``).
 
-Figures go to ``bench/results/load.json`` and ``bench/results/load.md``; the table is printed.
+``--redis`` serves from ``--processes N`` server processes (1 by default) sharing a redis-server
+of the benchmark's own, pinned with them; each session's visitor and agent are then on different
+processes, so every relayed view crosses Redis. The server figures (CPU, RSS) are then the sum of
+those processes and Redis; ``Redis KB/session`` is Redis's ``used_memory`` per session and
+``CPU ms/msg`` the server CPU per relayed message.
+
+Figures go to ``bench/results/NAME.json`` and ``NAME.md`` (``--name``, ``load`` by default); the
+table is printed.
 """
 
 import argparse
@@ -54,8 +61,10 @@ import multiprocessing
 import os
 import platform
 import random
+import re
 import resource
 import shutil
+import subprocess
 import sys
 import time
 from array import array
@@ -70,7 +79,7 @@ from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFact
 ROOT = Path(__file__).resolve().parent.parent
 # The server process is started the way the tests start it (tests/processes.py).
 sys.path.insert(0, str(ROOT / "tests"))
-from processes import ServerProcess  # noqa: E402 - needs the path above.
+from processes import RedisProcess, ServerProcess  # noqa: E402 - needs the path above.
 RESULTS = ROOT / "bench" / "results"
 AGENT_KEY = "bench-agent-key"
 SERVER_CPU = 0
@@ -145,11 +154,11 @@ def percentile(ordered, fraction):
 class Server(ServerProcess):
     """A cobrowse server process on 127.0.0.1, pinned to CPU 0 when ``taskset`` is available."""
 
-    def __init__(self, pin=True):
+    def __init__(self, pin=True, *args):
         taskset = shutil.which("taskset") if pin else None
         # taskset execs the server, so the process id stays the server's own.
         prefix = [taskset, "-c", str(SERVER_CPU)] if taskset else []
-        super().__init__(agent_key=AGENT_KEY, prefix=prefix, preexec_fn=raise_open_files)
+        super().__init__(*args, agent_key=AGENT_KEY, prefix=prefix, preexec_fn=raise_open_files)
         self.cpus = sorted(os.sched_getaffinity(self.pid))
         self.pinned = self.cpus == [SERVER_CPU] and len(os.sched_getaffinity(0)) > 1
         with open("/proc/%d/limits" % self.pid) as file:
@@ -157,6 +166,48 @@ class Server(ServerProcess):
 
     def alive(self):
         return self.process.poll() is None
+
+
+class Servers:
+    """What serves the sessions: ``processes`` server processes, sharing a redis-server of
+    their own with ``--redis`` (one process without it, in memory). Its CPU and memory are the
+    sum of all of them, Redis included; ``ports`` are the servers'."""
+
+    def __init__(self, pin, processes=1, redis=False):
+        self.redis = RedisProcess() if redis else None
+        if self.redis is not None:
+            # Redis is pinned with the servers: it is part of what serves the sessions.
+            taskset = shutil.which("taskset") if pin else None
+            if taskset:
+                subprocess.run([taskset, "-p", "-c", str(SERVER_CPU), str(self.redis.process.pid)],
+                               check=True, stdout=subprocess.DEVNULL)
+        options = ("--redis", self.redis.url) if self.redis else ()
+        self.servers = [Server(pin, *options) for _ in range(processes)]
+        first = self.servers[0]
+        self.pid, self.cpus, self.pinned, self.open_files = first.pid, first.cpus, first.pinned, first.open_files
+        self.ports = [server.port for server in self.servers]
+        self.pids = [server.pid for server in self.servers] + ([self.redis.process.pid] if self.redis else [])
+
+    @property
+    def output(self):
+        return [line for server in self.servers for line in server.output]
+
+    def alive(self):
+        return all(server.alive() for server in self.servers)
+
+    def redis_bytes(self):
+        """Redis's used_memory (INFO memory), or None without Redis."""
+        if self.redis is None:
+            return None
+        reply = subprocess.run(["redis-cli", "-p", str(self.redis.port), "info", "memory"], capture_output=True,
+                               text=True, check=True).stdout
+        return int(re.search(r"^used_memory:(\d+)", reply, re.M).group(1))
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
+        if self.redis is not None:
+            self.redis.stop()
 
 
 # The load generator: this part runs in the worker processes.
@@ -177,12 +228,13 @@ class Session:
 class Generator:
     """Opens sessions against the server, sends views at a steady rate and times their relay."""
 
-    def __init__(self, index, port, options):
+    def __init__(self, index, ports, options):
         self.index = index
-        self.visitor_url = "ws://127.0.0.1:%d/ws/visitor" % port
-        self.agent_url = "ws://127.0.0.1:%d/ws/agent?key=%s" % (port, AGENT_KEY)
+        # With several server processes, each session's visitor and agent are on different ones.
+        self.visitor_urls = ["ws://127.0.0.1:%d/ws/visitor" % port for port in ports]
+        self.agent_urls = ["ws://127.0.0.1:%d/ws/agent?key=%s" % (port, AGENT_KEY) for port in ports]
+        self.origins = ["http://127.0.0.1:%d" % port for port in ports]
         self.connect_options = {
-            "origin": "http://127.0.0.1:%d" % port,
             # Browsers compress what they send as they see fit; the generator compresses at
             # level 1, which costs it a fraction of level 6 and costs the server the same to inflate.
             "compression": None if options["compression"] == "none" else "deflate",
@@ -233,14 +285,16 @@ class Generator:
         self.opened += 1
         number = self.opened
         stage = "visitor connect"
+        where = number % len(self.visitor_urls)
+        elsewhere = (number + 1) % len(self.visitor_urls)
         try:
-            session.visitor = await connect(self.visitor_url, **self.connect_options)
+            session.visitor = await connect(self.visitor_urls[where], origin=self.origins[where], **self.connect_options)
             stage = "start"
             await session.visitor.send(json.dumps({"v": 1, "type": "start", "siteCode": "BENCH-LOAD",
                                                    "url": "http://127.0.0.1/load/%d/%d" % (self.index, number)}))
             session.code = (await self.expect(session.visitor, "started"))["accessCode"]
             stage = "agent connect"
-            session.agent = await connect(self.agent_url, **self.connect_options)
+            session.agent = await connect(self.agent_urls[elsewhere], origin=self.origins[elsewhere], **self.connect_options)
             stage = "join"
             await session.agent.send(json.dumps({"v": 1, "type": "join", "code": session.code,
                                                  "name": "Agent %d-%d" % (self.index, number)}))
@@ -434,12 +488,12 @@ class Generator:
                 return
 
 
-def worker_main(conn, index, port, options, cpus):
+def worker_main(conn, index, ports, options, cpus):
     """A generator process: pinned to ``cpus``, with as many open files as it may have."""
     if cpus:
         os.sched_setaffinity(0, cpus)
     raise_open_files()
-    generator = Generator(index, port, options)
+    generator = Generator(index, ports, options)
     try:
         import uvloop
     except ImportError:
@@ -453,13 +507,13 @@ def worker_main(conn, index, port, options, cpus):
 class Workers:
     """The generator processes, driven over one pipe each."""
 
-    def __init__(self, count, port, options, cpus):
+    def __init__(self, count, ports, options, cpus):
         context = multiprocessing.get_context("spawn")
         self.conns = []
         self.processes = []
         for index in range(count):
             parent, child = context.Pipe()
-            process = context.Process(target=worker_main, args=(child, index, port, options, cpus), daemon=True)
+            process = context.Process(target=worker_main, args=(child, index, ports, options, cpus), daemon=True)
             process.start()
             self.conns.append(parent)
             self.processes.append(process)
@@ -508,7 +562,8 @@ class CpuMeter:
 
     def _read(self):
         machine, steal = machine_seconds()
-        return {"time": time.monotonic(), "server": cpu_seconds(self.server.pid), "workers": self.workers.cpu_seconds(),
+        return {"time": time.monotonic(), "server": sum(map(cpu_seconds, self.server.pids)),
+                "workers": self.workers.cpu_seconds(),
                 "own": cpu_seconds(os.getpid()), "machine": machine, "steal": steal}
 
     def read(self):
@@ -578,7 +633,8 @@ def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
     windows = workers.ask("stop", [None] * len(workers.conns), 60)
     cpu = meter.read()
     server_cpu, workers_cpu, other_cpu = cpu["server"], cpu["workers"], cpu["other"]
-    rss = rss_bytes(server.pid)
+    rss = sum(map(rss_bytes, server.pids))
+    redis_bytes = server.redis_bytes()
 
     everything = []
     kept = []
@@ -626,6 +682,9 @@ def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
         "server_alive": server.alive(),
         "rss_bytes": rss,
         "kb_per_session": round((rss - baseline_rss) / held / 1000, 1) if held and held >= peak else None,
+        "redis_kb_per_session": (round((redis_bytes - server.baseline_redis) / held / 1000, 1)
+                                 if redis_bytes is not None and held and held >= peak else None),
+        "cpu_ms_per_message": round(server_cpu * 10 / (len(everything) / seconds), 3) if everything else None,
         "generator_cpu_percent": [round(value, 1) for value in workers_cpu],
         "generator_lag_ms": {"p99": round(percentile(lags, 0.99), 2) if lags else None,
                              "max": round(lags[-1], 2) if lags else None},
@@ -662,18 +721,20 @@ def row(level):
     sessions = "%d" % level["sessions"]
     if level["sessions"] != level["sessions_asked"]:
         sessions += " of %d" % level["sessions_asked"]
-    return "| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %d | %s | %s | %.0f | %.1f | %s |" % (
+    return "| %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %d | %s | %s | %.0f | %.1f | %s |" % (
         sessions, fmt(level["offered_per_s"], "%.0f"), fmt(level["relayed_per_s"], "%.0f"),
         fmt(latency["p50"]), fmt(latency["p99"]), fmt(latency["max"]), fmt(level["server_cpu_percent"], "%.0f"),
-        level["rss_bytes"] / 1e6, fmt(level["kb_per_session"]), level["errors"] + level["lost"],
+        fmt(level["cpu_ms_per_message"], "%.3f"), level["rss_bytes"] / 1e6, fmt(level["kb_per_session"]),
+        fmt(level["redis_kb_per_session"]), level["errors"] + level["lost"],
         " / ".join("%.0f" % value for value in level["generator_cpu_percent"]),
         fmt(level["generator_lag_ms"]["p99"]), level["other_cpu_percent"], level["quiet_seconds"], verdict(level))
 
 
 TABLE_HEAD = [
-    "| Sessions | Offered msg/s | Relayed msg/s | p50 ms | p99 ms | max ms | Server CPU % | Server RSS MB "
-    "| KB/session | Errors | Generator CPU % | Gen. lag p99 ms | Other CPU % | Quiet s | p99 < %g ms, no errors |",
-    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
+    "| Sessions | Offered msg/s | Relayed msg/s | p50 ms | p99 ms | max ms | Server CPU % | CPU ms/msg | Server RSS MB "
+    "| KB/session | Redis KB/session | Errors | Generator CPU % | Gen. lag p99 ms | Other CPU % | Quiet s "
+    "| p99 < %g ms, no errors |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
 ]
 
 
@@ -715,7 +776,14 @@ def main(argv=None):
     parser.add_argument("--retries", type=int, default=3,
                         help="how often a failed window that was mostly disturbed is measured again (default 3)")
     parser.add_argument("--no-refine", action="store_true", help="no extra level after the first failing one")
+    parser.add_argument("--redis", action="store_true",
+                        help="serve with --redis, from a redis-server of the benchmark's own (pinned with the servers)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes sharing that Redis; each session's visitor and agent are on different ones")
+    parser.add_argument("--name", default="load", help="the results' file name in bench/results (default load)")
     args = parser.parse_args(argv)
+    if args.processes > 1 and not args.redis:
+        parser.error("several processes share sessions only with --redis")
 
     started = time.monotonic()
     open_files = raise_open_files()
@@ -738,12 +806,13 @@ def main(argv=None):
     extensions = None
     levels = []
     try:
-        server = Server(pin=pin)
-        print("server: pid %d on CPU %s, %s; open files %s" % (
-            server.pid, ",".join(map(str, server.cpus)),
+        server = Servers(pin, args.processes, args.redis)
+        print("server: %d process(es)%s, pid %s on CPU %s, %s; open files %s" % (
+            args.processes, " sharing a redis-server" if args.redis else " (memory)",
+            ",".join(map(str, server.pids)), ",".join(map(str, server.cpus)),
             "pinned with taskset -c %d" % SERVER_CPU if server.pinned else "NOT pinned (taskset missing or one CPU)",
             server.open_files))
-        workers = Workers(worker_count, server.port, options, generator_cpus)
+        workers = Workers(worker_count, server.ports, options, generator_cpus)
         print("generator: %d process(es) on CPU %s, compression offered: %s, %g msg/s per session, %d chars each" % (
             worker_count, ",".join(map(str, generator_cpus or cpus)), args.compression, args.rate, args.size))
         # A few sessions opened and closed first load whatever the server imports or builds on
@@ -755,7 +824,8 @@ def main(argv=None):
             ", ".join(extensions) if extensions else "nothing" if extensions is not None else "unknown (no session opened)"))
         workers.ask("ramp", [0] * worker_count, 60)
         time.sleep(1)
-        baseline_rss = rss_bytes(server.pid)
+        baseline_rss = sum(map(rss_bytes, server.pids))
+        server.baseline_redis = server.redis_bytes()
         print("server RSS with 0 sessions: %.1f MB" % (baseline_rss / 1e6))
         print()
         print("\n".join(TABLE_HEAD).replace("%g", "%g" % args.max_p99))
@@ -832,7 +902,7 @@ def main(argv=None):
         "targets": checks,
         "elapsed_s": round(elapsed, 1),
     }
-    (RESULTS / "load.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / (args.name + ".json")).write_text(json.dumps(report, indent=2) + "\n")
 
     markdown = [
         "# Load benchmark",
@@ -869,7 +939,7 @@ def main(argv=None):
     markdown += ["", "Targets:", ""]
     markdown += ["- %s: %s, %s" % (check["target"], check["value"], "PASS" if check["pass"] else "FAIL") for check in checks]
     markdown.append("")
-    (RESULTS / "load.md").write_text("\n".join(markdown))
+    (RESULTS / (args.name + ".md")).write_text("\n".join(markdown))
     print()
     print("\n".join(markdown))
     print("(%.0f s; figures in %s)" % (elapsed, RESULTS.relative_to(ROOT)))

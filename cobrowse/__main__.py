@@ -1,15 +1,22 @@
 """Command line: ``python -m cobrowse serve [--host H] [--port P] [--agent-key K] [options]``.
 
+``--redis redis://HOST:PORT/DB`` (or ``COBROWSE_REDIS_URL``) keeps every piece of shared state
+in Redis, so that any number of such processes serve the same sessions; without it, one process
+keeps them in memory. SIGTERM drains: the process stops taking connections, hands its sessions
+on and closes its sockets with 1012, which makes clients reconnect at once (to another process).
+
 Public names:
 
 - ``main(argv=None)``: parse the command line and run the server.
 - ``origin(text)``: an ``--allowed-origin`` value, checked and normalized (argparse type).
 - ``is_loopback(host)``: whether a bind address only reaches this machine.
 - ``seconds(text)``: a positive number of seconds (argparse type).
+- ``redis_url(text)``: a ``redis://`` or ``rediss://`` URL (argparse type).
 """
 
 import argparse
 import ipaddress
+import os
 import secrets
 import sys
 from urllib.parse import urlsplit
@@ -41,6 +48,14 @@ def origin(text):
     return normalize_origin(text)
 
 
+def redis_url(text):
+    """A Redis URL, for argparse: ``redis://HOST:PORT/DB`` (``rediss://`` for TLS)."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise argparse.ArgumentTypeError("%r is not a Redis URL like redis://127.0.0.1:6379/0" % text)
+    return text.strip()
+
+
 def is_loopback(host):
     if host == "localhost":
         return True
@@ -67,15 +82,23 @@ def main(argv=None):
     serve.add_argument("--allowed-origin", type=origin, action="append", default=[], metavar="ORIGIN",
                        help="a site (https://shop.example) whose pages may use this server; repeatable. "
                             "Without any, every site may start visitor sessions")
+    serve.add_argument("--redis", type=redis_url, default=os.environ.get("COBROWSE_REDIS_URL") or None, metavar="URL",
+                       help="keep sessions in Redis at URL (redis://HOST:PORT/DB), shared by every process "
+                            "started with it (default: $COBROWSE_REDIS_URL, else one process, in memory)")
     args = parser.parse_args(argv)
 
     import uvicorn
 
-    from cobrowse.server import create_app
+    from cobrowse.server import DrainingServer, create_app
 
     key = args.agent_key or secrets.token_urlsafe(18)
+    engine = None
+    if args.redis:
+        from cobrowse.redis_engine import RedisEngine
+
+        engine = RedisEngine(args.redis)
     app = create_app(key, agent_wait_timeout=args.agent_wait_timeout, network_timeout=args.network_timeout,
-                     idle_timeout=args.idle_timeout, allowed_origins=args.allowed_origin)
+                     idle_timeout=args.idle_timeout, allowed_origins=args.allowed_origin, engine=engine)
     if not args.allowed_origin and not is_loopback(args.host):
         print("cobrowse: warning: no --allowed-origin given, so a page of any site may start co-browse "
               "sessions on this server; list your sites with --allowed-origin", flush=True)
@@ -87,8 +110,9 @@ def main(argv=None):
     # relayed view would be compressed once per agent instead of encoded once for all.
     # uvicorn's sans-I/O websockets protocol: about a fifth less memory per session than its
     # default one (bench/load.py).
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio",
-                ws_max_size=(4 << 20) + (64 << 10), ws_per_message_deflate=False)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio",
+                            ws_max_size=(4 << 20) + (64 << 10), ws_per_message_deflate=False)
+    DrainingServer(config, app.state.relay).run()
     return 0
 
 

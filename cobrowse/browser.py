@@ -23,6 +23,9 @@ from cobrowse.events import Events, payload_json
 from cobrowse.session import NETWORK_TIMEOUT_SECONDS, States, VisitorSession, in_session, reconnect_delay
 from cobrowse.widget import ENDING, LEAVE_PROMPT, STARTING, announcement, spelled, view
 
+# The close code of a server that is shutting down (1012, "service restart"): reconnect now.
+CLOSE_DRAINING = 1012
+
 # How long a confirmed departure waits for the server to acknowledge the end of the session
 # before the page navigates anyway, in milliseconds.
 LEAVE_GRACE_MS = 1500
@@ -235,10 +238,11 @@ class Widget:
     def _on_close(self, socket, event):
         if socket is not self.socket:
             return
-        self._lost()
+        self._lost(at_once=event.code == CLOSE_DRAINING)
 
-    def _lost(self):
-        """The connection is gone: end what cannot go on, reconnect what can."""
+    def _lost(self, at_once=False):
+        """The connection is gone: end what cannot go on, reconnect what can (``at_once``
+        when the server said it is shutting down: another process takes the session)."""
         self.socket = None
         if self.session.connection_lost():
             now = js.Date.now()
@@ -248,7 +252,7 @@ class Widget:
                 self.session.give_up()
                 self.lost_at = None
             else:
-                delay = reconnect_delay(self.attempt, js.Math.random())
+                delay = 0 if at_once else reconnect_delay(self.attempt, js.Math.random())
                 self.attempt += 1
                 js.setTimeout(create_proxy(self._reconnect), int(delay * 1000))
         else:

@@ -83,6 +83,11 @@ class Engine:
     async def publish(self, code, kind, number, text):
         raise NotImplementedError
 
+    async def publish_view(self, code, text, full):
+        """Number a view of the visitor (``views.record``) and publish it (``VIEW``); return
+        its number."""
+        raise NotImplementedError
+
     async def subscribe(self, code):
         """Receive the session's publications here (this process holds one of its connections)."""
         raise NotImplementedError
@@ -129,6 +134,11 @@ class MemoryEngine(Engine):
 
     async def publish(self, code, kind, number, text):
         self._deliver(code, kind, number, text)
+
+    async def publish_view(self, code, text, full):
+        seq = await self.views.record(code, text, full)
+        self._deliver(code, VIEW, seq, text)
+        return seq
 
     async def subscribe(self, code):
         pass

@@ -83,8 +83,8 @@ class Connection:
 
     Outgoing messages wait in a queue that one task at a time sends in order; ``push`` refuses
     a message that would take the queue past ``QUEUE_CHARS``. An agent's ``view_seq`` is the
-    number of the last view it was sent; while it catches up from the log, live views wait in
-    ``pending``.
+    number of the last view it was sent (None before the first); while it catches up from the
+    log, live views wait in ``pending``.
     """
 
     __slots__ = ("id", "socket", "role", "client", "code", "who", "last", "silent", "closed", "close_code",
@@ -265,7 +265,7 @@ class Relay:
         if conn.code is not None:
             code, who = conn.code, conn.who
             self.forget(conn)
-            await self.dropped(code, who, conn.id)
+            await logged(self.dropped(code, who, conn.id))
         # The socket must be closed before its handler returns: the server drops the TCP
         # connection then, and a close frame still queued would never be sent.
         await conn.finished()
@@ -277,7 +277,7 @@ class Relay:
             if conn.code is not None:
                 code, who = conn.code, conn.who
                 self.forget(conn)
-                await self.dropped(code, who, conn.id)
+                await logged(self.dropped(code, who, conn.id))
             conn.close(CLOSE_DRAINING)
         for conn in list(self.connections.values()):
             await conn.finished()
@@ -382,9 +382,9 @@ class Relay:
         """Send view ``seq`` to an agent once, in order; a gap is filled from the log."""
         if conn.pending is not None:
             conn.pending.append((seq, text))
-        elif seq <= conn.view_seq:
+        elif conn.view_seq is not None and seq <= conn.view_seq:
             return
-        elif seq > conn.view_seq + 1:
+        elif conn.view_seq is not None and seq > conn.view_seq + 1:
             conn.pending = [(seq, text)]
             self.spawn(self.catch_up(conn, conn.view_seq, rebuild=True))
         else:
@@ -407,15 +407,17 @@ class Relay:
                 await self.views.drop(code)
                 break
             if not entries:
-                ask = entries is None and rebuild and head > sent
+                ask = rebuild and head > sent
                 break
             for seq, text in entries:
                 self.send(conn, text)
                 sent = seq
             if len(entries) < BATCH:
                 break
+        # Views that came while the log was read follow, those it held left out. When the log
+        # gave nothing, the next view to come is where this agent's sequence starts again.
         pending, conn.pending = conn.pending or [], None
-        conn.view_seq = max(sent, head)
+        conn.view_seq = sent if sent > after else None
         for seq, text in pending:
             self.view_to(conn, seq, text)
         if ask:
@@ -466,7 +468,7 @@ class Relay:
                     conn.close(1000)
                 elif who != VISITOR and conn.pending is None:
                     conn.pending = []
-                    self.spawn(self.catch_up(conn, conn.view_seq, rebuild=True))
+                    self.spawn(self.catch_up(conn, conn.view_seq or 0, rebuild=True))
             await self.broadcast(code)
 
     # -- moves shared by both sides -----------------------------------------------------------
@@ -514,12 +516,15 @@ class Relay:
         if current is None or current == GONE:
             return
         holder = self.connections.get(current["conn"])
+        process = process_of(current["conn"])
+        if holder is None and process == self.engine.process:
+            return  # Closed here while the record was out of reach: nothing to close.
         if holder is not None:
             if asyncio.get_running_loop().time() - holder.last <= self.takeover_silence:
                 raise in_use(conn)
             self.forget(holder)
             holder.close(CLOSE_REPLACED)
-        elif current.get("silent") or not await self.engine.alive(process_of(current["conn"])):
+        elif current.get("silent") or not await self.engine.alive(process):
             await self.engine.publish(code, CLOSE, CLOSE_REPLACED, current["conn"])
         else:
             raise in_use(conn)
@@ -611,8 +616,7 @@ class Relay:
             # alone cannot make the server hold megabytes for it.
             session = await self.store.get(code)
             full = session is not None and bool(session["agents"])
-        seq = await self.views.record(code, text, full)
-        await self.engine.publish(code, VIEW, seq, text)
+        await self.engine.publish_view(code, text, full)
 
     async def page(self, conn, message, text):
         await self.store.update(conn.code, url=message["url"], title=message.get("title"))

@@ -9,7 +9,9 @@ Public names:
 - ``CodesExhausted``: raised when (almost) every code is live or retired.
 - ``new_token()``: a fresh secret (a resume token, an agent's token, an agent id).
 - ``VISITOR``: the ``who`` of the visitor's attachment (an agent's is its id);
-  ``attachment(session, who)``, ``set_attachment(session, who, value)``.
+  ``attachment(session, who)`` (``GONE`` for an agent no longer there),
+  ``attached(session, who, conn)``, ``set_attachment(session, who, value)``;
+  ``agent_of(session, agent_id)``: the agent's dict in a session, or None.
 - ``JoinLimiter``: the interface that counts failed joins per client.
 - ``MemoryJoinLimiter``: the default limiter, in this process's memory.
 - ``ViewLog``: the interface that keeps each session's live view for late joiners; ``LOST``;
@@ -25,7 +27,8 @@ each agent's ``token`` is that agent's rejoin secret: neither is ever shown to a
 owner. ``visitor`` and each agent's ``conn`` are attachments: None while nobody is connected for
 that party, else ``{"conn": connection id}`` (with ``"silent": True`` once the process holding
 the connection has not heard from it for a while). The sockets themselves belong to the process
-holding them (``relay.Relay``); the attachment is what every process can see of them.
+holding them (``relay.Relay``); the attachment is what every process can see of them. Any other
+state of a session that every process must see belongs in this record too.
 """
 
 import math
@@ -116,6 +119,14 @@ class SessionStore:
         """End a session: return it as it was, or None if it had already ended."""
         raise NotImplementedError
 
+    async def change(self, code, function):
+        """Change a live session's record at once for every process: ``function(session)``
+        changes the dict it is given and returns what ``change`` returns, or None to leave the
+        record as it was. None if the session has ended. ``function`` may run more than once
+        (a shared store retries it when another process changed the record meanwhile), so it
+        must not do anything but look at and change the record."""
+        raise NotImplementedError
+
     async def attach(self, code, who, conn, expected=None):
         """Attach connection ``conn`` for ``who`` (``VISITOR`` or an agent id) if the current
         attachment is still ``expected``; return the session, or None if it ended, the agent is
@@ -203,11 +214,11 @@ class MemoryStore(SessionStore):
         if found is None:
             return None
         session = self._sessions.get(found[0])
-        agent = _agent(session, found[1])
+        agent = agent_of(session, found[1])
         return (session, agent) if agent is not None else None
 
     async def new_agent_token(self, code, agent_id):
-        agent = _agent(self._sessions.get(code), agent_id)
+        agent = agent_of(self._sessions.get(code), agent_id)
         if agent is None:
             return None
         self._by_agent_token.pop(agent.get("token"), None)
@@ -216,7 +227,7 @@ class MemoryStore(SessionStore):
         return token
 
     async def remove_agent(self, code, agent_id):
-        agent = _agent(self._sessions.get(code), agent_id)
+        agent = agent_of(self._sessions.get(code), agent_id)
         if agent is None:
             return None
         self._sessions[code]["agents"].remove(agent)
@@ -233,6 +244,10 @@ class MemoryStore(SessionStore):
             for agent in session["agents"]:
                 self._by_agent_token.pop(agent.get("token"), None)
         return session
+
+    async def change(self, code, function):
+        session = self._sessions.get(code)
+        return function(session) if session is not None else None
 
     async def attach(self, code, who, conn, expected=None):
         session = self._sessions.get(code)
@@ -259,7 +274,7 @@ def attachment(session, who):
     ``who`` is an agent no longer in the session."""
     if who == VISITOR:
         return session["visitor"]
-    agent = _agent(session, who)
+    agent = agent_of(session, who)
     return GONE if agent is None else agent.get("conn")
 
 
@@ -273,14 +288,14 @@ def set_attachment(session, who, value):
     if who == VISITOR:
         session["visitor"] = value
     else:
-        _agent(session, who)["conn"] = value
+        agent_of(session, who)["conn"] = value
 
 
 # What ``attachment`` gives for an agent who is not in the session.
 GONE = "gone"
 
 
-def _agent(session, agent_id):
+def agent_of(session, agent_id):
     """The agent of ``session`` (which may be None) with this id, or None."""
     if session is not None:
         for agent in session["agents"]:

@@ -1,6 +1,7 @@
 """Shared fixtures: a real cobrowse server, a customer site on another origin, and Chromium.
 
 - ``server``: ``python -m cobrowse serve`` on a free port (one per test session).
+- ``redis``: a ``redis-server`` of the tests' own on a free port (one per test session).
 - ``site``: a second HTTP server on another loopback origin, standing in for a customer's site;
   ``site.page(body, ...)`` publishes a page that embeds the widget from ``server``.
 - ``runtime``: every browser test runs on MicroPython and on Pyodide.
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from processes import AGENT_KEY, ROOT, PageServer, ServerProcess, free_port  # noqa: F401 - the tests import these from here.
+from processes import AGENT_KEY, ROOT, NginxProcess, PageServer, RedisProcess, ServerProcess, free_port  # noqa: F401 - the tests import these from here.
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,6 +41,13 @@ def server():
     running.stop()
     tracebacks = [line for line in running.output if "Traceback" in line]
     assert not tracebacks, "the server logged errors:\n" + "".join(running.output)
+
+
+@pytest.fixture(scope="session")
+def redis():
+    running = RedisProcess()
+    yield running
+    running.stop()
 
 
 PAGE = """<!doctype html>

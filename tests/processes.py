@@ -4,13 +4,19 @@ Public names:
 
 - ``free_port()``: a TCP port nothing listens on right now.
 - ``ServerProcess``: ``python -m cobrowse serve`` on a free port (or the one given), started and
-  waited for; ``stop()`` ends it. ``output`` keeps everything it printed.
+  waited for. ``output`` keeps everything it printed.
 - ``PageServer``: a customer's site on a free loopback port, serving the HTML in its ``pages``
   dict by path, exactly as given (other files too, typed by their extension).
+- ``Child``: what the processes below share: ``stop()`` (SIGTERM) and ``kill()`` (SIGKILL).
+- ``RedisProcess``: Debian's ``redis-server`` on a free port, without persistence; ``kill()``
+  and ``start()`` it again to take Redis away and bring it back (empty).
+- ``NginxProcess(config)``: ``nginx`` in the foreground with a config built by ``config(port)``.
 """
 
 import http.server
 import mimetypes
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +35,31 @@ def free_port():
         return sock.getsockname()[1]
 
 
-class ServerProcess:
+class Child:
+    """A process the tests started: ``stop()`` asks it to end (SIGTERM), ``kill()`` ends it at
+    once (SIGKILL), as a crash would."""
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+class Endpoint(Child):
+    """A process serving cobrowse at ``base`` to agents with the key ``key``."""
+
+    @property
+    def console_url(self):
+        return "%s/agent?key=%s" % (self.base, self.key)
+
+
+class ServerProcess(Endpoint):
     """A cobrowse server process on 127.0.0.1.
 
     ``args`` are extra options of ``serve``; ``prefix`` runs the server through another command
@@ -40,6 +70,7 @@ class ServerProcess:
 
     def __init__(self, *args, port=None, agent_key=AGENT_KEY, prefix=(), preexec_fn=None,
                  program=(sys.executable, "-m", "cobrowse"), cwd=ROOT):
+        self.args = args
         self.port = port or free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.ws = "ws://127.0.0.1:%d" % self.port
@@ -54,32 +85,59 @@ class ServerProcess:
             if "agent console" in line:
                 break
         threading.Thread(target=self._drain, daemon=True).start()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
-        self.process.kill()
-        raise RuntimeError("cobrowse server did not start:\n" + "".join(self.output))
+        wait_for_port(self.port, self.process, "cobrowse server", lambda: "".join(self.output))
 
     def _drain(self):
         for line in self.process.stdout:
             self.output.append(line)
 
-    @property
-    def console_url(self):
-        return "%s/agent?key=%s" % (self.base, self.key)
 
-    def stop(self):
-        self.process.terminate()
+def wait_for_port(port, process, what, output=lambda: ""):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("%s did not start:\n%s" % (what, output()))
+
+
+class RedisProcess(Child):
+    """``redis-server`` on 127.0.0.1 and a free port: nothing saved to disk, nothing kept."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = "redis://127.0.0.1:%d/0" % self.port
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, "redis-server")
+
+
+class NginxProcess(Endpoint):
+    """``nginx -c CONF -p DIR`` in the foreground, its config ``config(port, folder)``, in front
+    of servers with the agent key ``agent_key``."""
+
+    def __init__(self, config, folder, agent_key=AGENT_KEY):
+        self.key = agent_key
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.ws = "ws://127.0.0.1:%d" % self.port
+        folder = Path(folder)
+        (folder / "logs").mkdir(parents=True, exist_ok=True)
+        conf = folder / "nginx.conf"
+        conf.write_text(config(self.port, folder))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(folder), "-e", str(folder / "logs" / "error.log")],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for_port(self.port, self.process, "nginx", lambda: self.process.stdout.read())
 
 
 class PageServer:

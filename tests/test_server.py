@@ -8,6 +8,9 @@ responses. The ``server`` fixture, and ``own_server`` for servers started with o
 own (short timeouts, a rate limit, allowed origins), fail the run if the server logged a
 traceback.
 
+Every test that uses ``server`` or ``own_server`` runs twice: against the in-memory engine, and
+against the Redis engine (``--redis``, with a redis-server of the tests' own).
+
 The server limits failed joins per client address, so every agent connection here comes from
 an address of its own in 127.0.0.0/8 (``address=`` picks one): failed joins of one test never
 reach the limit of another, nor of the browser tests sharing the ``server`` fixture.
@@ -110,8 +113,23 @@ async def agent(server, query=None, address=None, origin=None):
         yield Peer(socket, protocol.SERVER_TO_AGENT)
 
 
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def backend(request):
+    """The options that pick the engine: none (memory), or ``--redis URL``."""
+    return () if request.param == "memory" else ("--redis", request.getfixturevalue("redis").url)
+
+
 @pytest.fixture(scope="module")
-def own_server():
+def server(backend):
+    running = Server(*backend)
+    yield running
+    running.stop()
+    tracebacks = [line for line in running.output if "Traceback" in line]
+    assert not tracebacks, "the server logged errors:\n" + "".join(running.output)
+
+
+@pytest.fixture(scope="module")
+def own_server(backend):
     """Start servers with options of their own: ``own_server("--network-timeout", "2")``.
 
     Servers with the same options are shared by the module's tests; all are stopped at its end,
@@ -121,7 +139,7 @@ def own_server():
 
     def start_server(*options):
         if options not in running:
-            running[options] = Server(*options)
+            running[options] = Server(*options, *backend)
         return running[options]
 
     yield start_server
@@ -1289,6 +1307,39 @@ def test_a_log_past_its_limit_is_replaced_by_a_new_snapshot_when_an_agent_joins(
     run(steps())
 
 
+def test_an_agent_too_slow_for_the_view_is_sent_it_afresh_and_nothing_piles_up(server):
+    # An agent that reads nothing while the visitor sends 40 MB: past its 16 MiB queue, what
+    # waits for it is dropped, and as the log outgrew its limit too, the visitor is asked for
+    # a new snapshot, which the agent gets once it reads again.
+    padding = "x" * (protocol.MAX_VIEW_CHARS - 200)
+    big_snapshot = view({"type": 4, "data": {}}, {"type": 2, "data": {"pad": padding}})
+    big_change = view({"type": 3, "data": {"pad": padding}})
+
+    async def steps():
+        async with visitor(server) as customer:
+            slow = await connect(server.ws + "/ws/agent?key=" + server.key, max_size=None, max_queue=1,
+                                 local_addr=(next(ADDRESSES), 0), open_timeout=TIMEOUT)
+            try:
+                started = await start(customer)
+                await slow.send(protocol.encode("join", code=started["accessCode"], name="Slow"))
+                await customer.expect("agent_joined")
+                slow.transport.pause_reading()
+                for text in [big_snapshot] + [big_change] * 10:
+                    await customer.send_raw(text)
+                assert await customer.expect("snapshot") == {"type": "snapshot"}
+                await customer.send_raw(SNAPSHOT)
+                slow.transport.resume_reading()
+                texts = []
+                while not texts or texts[-1] != SNAPSHOT:
+                    texts.append(await asyncio.wait_for(slow.recv(), TIMEOUT))
+                # Far fewer than the eleven big views sent: what waited was dropped.
+                assert sum(len(text) for text in texts) < 30 * 1024 * 1024
+            finally:
+                slow.transport.abort()
+
+    run(steps())
+
+
 def test_agents_may_not_send_views(server):
     async def steps():
         stack, customer, started, alice, joined = await session_with_agent(server)
@@ -1454,17 +1505,16 @@ def test_the_agent_endpoint_takes_the_servers_own_origin_and_allowed_ones_only(s
     (["--host", "::1"], False),
 ])
 def test_a_public_bind_without_allowed_origins_warns(monkeypatch, capsys, options, warned):
-    import uvicorn
-
+    from cobrowse import server
     from cobrowse.__main__ import main
 
     # The server is not started: only what main prints before it would run is looked at.
     ran = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.append(options))
+    monkeypatch.setattr(server.DrainingServer, "run", lambda self: ran.append(self.config))
     assert main(["serve", *options]) == 0
     printed = capsys.readouterr().out
     assert ("warning" in printed and "--allowed-origin" in printed) is warned, printed
-    assert ran and ran[0]["ws_per_message_deflate"] is False
+    assert ran and ran[0].ws_per_message_deflate is False
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -130,7 +130,7 @@ def test_an_ended_sessions_code_is_retired_for_an_hour(monkeypatch, clock):
 
 def test_the_store_interface_is_all_coroutines():
     names = ["create", "get", "find", "update", "add_agent", "remove_agent", "end", "by_token", "new_token",
-             "agent_by_token", "new_agent_token"]
+             "agent_by_token", "new_agent_token", "change", "attach", "detach", "mark_silent"]
     for name in names:
         assert inspect.iscoroutinefunction(getattr(SessionStore, name)), name
         assert inspect.iscoroutinefunction(getattr(MemoryStore, name)), name
@@ -248,6 +248,23 @@ def test_agents_are_added_and_removed_by_id():
     assert removed == alice
     assert again is None and unknown is None
     assert agents_now == [bob]
+
+
+def test_a_change_is_applied_to_a_live_session_only():
+    async def scenario():
+        memory = MemoryStore()
+        code = (await memory.create("S"))["accessCode"]
+
+        def grant(session):
+            session["control"] = "a1"
+            return session["control"]
+
+        granted = await memory.change(code, grant)
+        unchanged = await memory.change(code, lambda session: None)
+        await memory.end(code)
+        return granted, unchanged, await memory.change(code, grant)
+
+    assert run(scenario()) == ("a1", None, None)
 
 
 def test_sessions_are_independent():

@@ -21,6 +21,8 @@ const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
 const HEARTBEAT_MS = 5000;
 const SILENCE_MS = 2 * HEARTBEAT_MS + 1000;
 const NETWORK_TIMEOUT_MS = 30000;
+// The close code of a server that is shutting down (1012, "service restart"): rejoin at once.
+const CLOSE_DRAINING = 1012;
 const REPLAY_TITLE = "The visitor's page, replayed live";
 
 const form = document.getElementById("join-form");
@@ -532,6 +534,14 @@ function handle(ws, message) {
       say(alertBox, String(message.message));
       // An error before "joined" means this join (or rejoin) failed: close its socket, the
       // next try opens a fresh one. An error during a session leaves the session as it is.
+      if (myId === null && lostAt !== null && message.code === "in_use") {
+        // Our old connection still counts as attached (its server may have just died, and
+        // the others have not noticed yet): try again after a pause, as the widget does.
+        socket = null;
+        ws.close();
+        lost(false);
+        break;
+      }
       if (myId === null) {
         if (lostAt !== null) {
           say(statusBox, "The session is over.");
@@ -569,16 +579,16 @@ function connect(first) {
     }
   });
   // A failed connection fires "error" and then "close", so "close" alone covers both.
-  ws.addEventListener("close", () => {
+  ws.addEventListener("close", (event) => {
     if (ws === socket) {
-      lost();
+      lost(event.code === CLOSE_DRAINING);
     }
   });
 }
 
 // The connection dropped: rejoin with the token for up to the network timeout, with the same
 // jittered, capped backoff as the widget; the session goes on meanwhile.
-function lost() {
+function lost(atOnce) {
   const token = myToken;
   socket = null;
   myId = null;
@@ -592,7 +602,7 @@ function lost() {
     return;
   }
   say(statusBox, RECONNECTING_TEXT);
-  const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
+  const delay = atOnce ? 0 : Math.min(5000, 250 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
   attempt += 1;
   setTimeout(() => {
     if (socket === null && myToken === token) {

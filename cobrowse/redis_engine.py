@@ -1,0 +1,680 @@
+"""The Redis engine: any number of server processes share their sessions through one Redis.
+
+Public names:
+
+- ``RedisEngine(url)``: the engine (``engine.Engine``) of ``serve --redis URL``.
+- ``RedisStore``, ``RedisJoinLimiter``, ``RedisViewLog``: the store, limiter and view log
+  (``store.SessionStore``, ``JoinLimiter``, ``ViewLog``) on one ``redis.asyncio.Redis`` client.
+- ``HEARTBEAT_SECONDS``, ``PROCESS_TTL_SECONDS``, ``TAKEOVER_SECONDS``, ``TIMER_POLL_SECONDS``,
+  ``TIMER_LEASE_SECONDS``, ``INLINE_CHARS``: how often and how long (below).
+
+Keys (all under ``cb:``): ``s:CODE`` a session's record as JSON, changed only in WATCH/MULTI
+transactions; ``retired:CODE`` an ended code, for an hour; ``sid:SID``, ``vt:TOKEN`` (visitor)
+and ``at:TOKEN`` (agent) the lookups to a code; ``lim:CLIENT`` a sorted set of failed joins;
+``seq:CODE`` the number of a session's latest view, ``log:CODE`` its view log (a Stream whose
+entry ids are the views' numbers, so a reader resumes from an offset) and ``logm:CODE`` the
+log's state and size; ``big:CODE:SEQ`` a view too large to publish, for a minute; ``timers``
+a sorted set of timer keys by deadline; ``procs`` the live processes' ids, ``proc:ID`` each
+one's last heartbeat by Redis's clock (it expires when the process stops beating) and
+``pcodes:ID`` the sessions it holds connections of.
+
+Processes: a resume or rejoin may take over a connection of a process whose last heartbeat is
+older than ``TAKEOVER_SECONDS`` (a client whose server was killed comes back within seconds);
+once its heartbeat key expired, one live process hands all its sessions on (``died``), so that
+visitors and agents who never come back time out as after any lost connection.
+
+Publications go over the channel ``c:CODE`` as ``origin \\n kind \\n number \\n text``; this
+process's own come back to it and are skipped (they were delivered here at once). A view is
+numbered, logged and published by one script; one longer than ``INLINE_CHARS`` is not published
+itself: its key is, and subscribers read it from there, so a
+snapshot of megabytes never sits in a subscriber's pub/sub buffer (Redis cuts a subscriber off
+at 32 MB). After a lost pub/sub connection, the relay is told (``recovered``) so that it checks
+its sessions and fills its agents' gaps from the log.
+
+Timers: a deadline per key in ``timers``. Every process polls it; a due timer is claimed by
+moving its deadline ``TIMER_LEASE_SECONDS`` on in one script (so one process gets it), run, then
+removed; if the claimer dies first, another runs it when the lease is over.
+
+Redis going away never takes the process down: calls raise ``Unavailable``, the outage is logged
+once, ``health()`` says why until a heartbeat gets through again.
+"""
+
+import asyncio
+import hashlib
+import inspect
+import json
+import logging
+import math
+import secrets
+import time
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, RedisError, WatchError
+
+from cobrowse.engine import VIEW, Engine, Unavailable, logged
+from cobrowse.store import (BATCH, JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, LOST, RETIRED_CODE_SECONDS, VIEW_LOG_CHARS,
+                            CodesExhausted, JoinLimiter, SessionStore, ViewLog, agent_of, attached, attachment,
+                            new_token, set_attachment)
+
+log = logging.getLogger("cobrowse")
+
+# A process renews its heartbeat this often; one silent for PROCESS_TTL_SECONDS is dead, and
+# its sessions are handed on. A connection of a process silent for TAKEOVER_SECONDS (three
+# missed beats) may already be taken over by a client coming back elsewhere.
+HEARTBEAT_SECONDS = 0.5
+PROCESS_TTL_SECONDS = 4.0
+TAKEOVER_SECONDS = 1.5
+# Due timers are looked for this often; a claimed timer is retried after the lease.
+TIMER_POLL_SECONDS = 0.25
+TIMER_LEASE_SECONDS = 10.0
+# Views up to this long travel in the publication itself; longer ones by key.
+INLINE_CHARS = 64 * 1024
+BIG_VIEW_SECONDS = 60
+# Connections to Redis per process, and how long a request waits for a free one.
+POOL_SIZE = 64
+POOL_WAIT_SECONDS = 5
+# A session record left behind (every process gone for a day) expires.
+SESSION_SECONDS = 86400
+# Draws of a free access code before the codes are taken to be exhausted.
+CODE_DRAWS = 30
+
+CREATE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3]) then return 0 end
+redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
+if KEYS[4] then redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3]) end
+return 1
+"""
+
+# Numbers a view, keeps it in the log, and (with a channel as KEYS[4]) publishes it: inline
+# when short, else by key. One call on the hot path.
+RECORD = """
+local function record()
+  local seq = redis.call('INCR', KEYS[1])
+  local size = string.len(ARGV[1])
+  if ARGV[2] == '1' then
+    redis.call('DEL', KEYS[2])
+    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
+    redis.call('HSET', KEYS[3], 'chars', size, 'state', 'log')
+    return seq
+  end
+  if redis.call('HGET', KEYS[3], 'state') ~= 'log' then return seq end
+  if redis.call('HINCRBY', KEYS[3], 'chars', size) > tonumber(ARGV[3]) then
+    redis.call('DEL', KEYS[2])
+    redis.call('HSET', KEYS[3], 'state', 'lost')
+  else
+    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
+  end
+  return seq
+end
+local seq = record()
+if KEYS[4] then
+  if string.len(ARGV[1]) > tonumber(ARGV[5]) then
+    redis.call('SET', ARGV[6] .. seq, ARGV[1], 'EX', ARGV[7])
+    redis.call('PUBLISH', KEYS[4], ARGV[4] .. '\\nbigview\\n' .. seq .. '\\n')
+  else
+    redis.call('PUBLISH', KEYS[4], ARGV[4] .. '\\nview\\n' .. seq .. '\\n' .. ARGV[1])
+  end
+end
+return seq
+"""
+
+READ = """
+local head = tonumber(redis.call('GET', KEYS[1]) or '0')
+local state = redis.call('HGET', KEYS[3], 'state')
+if state ~= 'log' then return {head, state or 'none'} end
+local start = '-'
+local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+if first and tonumber(string.match(first[1], '^(%d+)')) <= tonumber(ARGV[1]) + 1 then
+  start = '(' .. ARGV[1] .. '-1'
+end
+return {head, 'log', redis.call('XRANGE', KEYS[2], start, '+', 'COUNT', ARGV[2])}
+"""
+
+# Heartbeats carry Redis's own clock (milliseconds), so that machines' clocks need not agree.
+BEAT = """
+local now = redis.call('TIME')
+redis.call('SET', KEYS[1], now[1] * 1000 + math.floor(now[2] / 1000), 'PX', ARGV[1])
+return redis.call('SADD', KEYS[2], ARGV[2])
+"""
+
+RECENT = """
+local beat = redis.call('GET', KEYS[1])
+if not beat then return 0 end
+local now = redis.call('TIME')
+if now[1] * 1000 + math.floor(now[2] / 1000) - tonumber(beat) < tonumber(ARGV[1]) then return 1 end
+return 0
+"""
+
+CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+for _, key in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], key) end
+return due
+"""
+
+RELEASE = """
+if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '-1') == tonumber(ARGV[2]) then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+
+def _key(*parts):
+    return "cb:" + ":".join(parts)
+
+
+class Guard:
+    """Turns Redis errors into ``Unavailable`` and remembers the outage, logged once; while it
+    lasts, calls fail at once (``check``) until a heartbeat gets through."""
+
+    def __init__(self):
+        self.problem = None
+
+    def failed(self, error):
+        if isinstance(error, ConnectionError) and "No connection available" in str(error):
+            # Every pooled connection is busy for a while: load, not an outage.
+            return Unavailable("Redis is busy")
+        if self.problem is None:
+            self.problem = "Redis is unreachable: %s" % (error.__class__.__name__,)
+            log.warning("cobrowse: %s (%s); sessions wait until it is back", self.problem, error)
+        return Unavailable(self.problem)
+
+    def succeeded(self):
+        if self.problem is not None:
+            self.problem = None
+            log.warning("cobrowse: Redis is reachable again")
+
+    def check(self):
+        """Fail at once while an outage is known: only the heartbeat waits for Redis then, and
+        no client's request hangs on a Redis that stopped answering."""
+        if self.problem is not None:
+            raise Unavailable(self.problem)
+
+    def wrap(self, method):
+        async def guarded(*args, **kwargs):
+            self.check()
+            try:
+                return await method(*args, **kwargs)
+            except (RedisError, OSError, asyncio.TimeoutError) as error:
+                raise self.failed(error) from None
+        guarded.__name__ = method.__name__
+        guarded.__doc__ = method.__doc__
+        return guarded
+
+
+class RedisStore(SessionStore):
+    """Sessions as JSON records, each changed in a transaction that retries on a conflict."""
+
+    def __init__(self, client):
+        self.redis = client
+
+    async def create(self, site_code, sid=None, url=None, network_timeout=None):
+        token = new_token()
+        session = {
+            "accessCode": None, "SID": sid, "siteCode": site_code, "url": url, "title": None, "agents": [],
+            "created": time.time(), "token": token, "networkTimeout": network_timeout, "visitor": None,
+        }
+        for _ in range(CODE_DRAWS):
+            code = session["accessCode"] = "%06d" % secrets.randbelow(1_000_000)
+            keys = [_key("s", code), _key("retired", code), _key("vt", token)] + ([_key("sid", sid)] if sid else [])
+            if await self.redis.eval(CREATE, len(keys), *keys, json.dumps(session), code, SESSION_SECONDS):
+                return session
+        raise CodesExhausted("access codes are exhausted")
+
+    async def get(self, code):
+        raw = await self.redis.get(_key("s", code))
+        return json.loads(raw) if raw is not None else None
+
+    async def find(self, code_or_sid):
+        session = await self.get(code_or_sid)
+        if session is None:
+            code = await self.redis.get(_key("sid", code_or_sid))
+            session = await self.get(code.decode()) if code else None
+        return session
+
+    async def by_token(self, token):
+        code = await self.redis.get(_key("vt", token))
+        session = await self.get(code.decode()) if code else None
+        return session if session is not None and session["token"] == token else None
+
+    async def agent_by_token(self, token):
+        found = await self.redis.get(_key("at", token))
+        if not found:
+            return None
+        code, agent_id = found.decode().split(" ")
+        session = await self.get(code)
+        agent = agent_of(session, agent_id)
+        return (session, agent) if agent is not None and agent["token"] == token else None
+
+    async def _transaction(self, code, body):
+        """Run coroutine ``body(pipe, session)`` with the record watched, again whenever another
+        process changed it first; None if the session has ended."""
+        key = _key("s", code)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    return None if raw is None else await body(pipe, json.loads(raw))
+                except WatchError:
+                    continue
+
+    async def _change(self, code, change):
+        """Apply ``change(session, pipe)`` to the record in a transaction and return what it
+        returns; ``change`` queues further writes on ``pipe`` and returns ``None`` to write
+        nothing. None if the session has ended."""
+        async def body(pipe, session):
+            pipe.multi()
+            result = change(session, pipe)
+            if result is not None:
+                pipe.set(_key("s", code), json.dumps(session), ex=SESSION_SECONDS)
+                await pipe.execute()
+            return result
+        return await self._transaction(code, body)
+
+    async def change(self, code, function):
+        return await self._change(code, lambda session, pipe: function(session))
+
+    async def new_token(self, code):
+        def change(session, pipe):
+            pipe.delete(_key("vt", session["token"]))
+            session["token"] = token = new_token()
+            pipe.set(_key("vt", token), code, ex=SESSION_SECONDS)
+            return token
+        return await self._change(code, change)
+
+    async def update(self, code, **fields):
+        def change(session, pipe):
+            session.update(fields)
+            return session
+        return await self._change(code, change)
+
+    async def add_agent(self, code, agent):
+        def change(session, pipe):
+            session["agents"].append(agent)
+            if agent.get("token"):
+                pipe.set(_key("at", agent["token"]), "%s %s" % (code, agent["id"]), ex=SESSION_SECONDS)
+            return session
+        return await self._change(code, change)
+
+    async def new_agent_token(self, code, agent_id):
+        def change(session, pipe):
+            agent = agent_of(session, agent_id)
+            if agent is None:
+                return None
+            pipe.delete(_key("at", agent["token"]))
+            agent["token"] = token = new_token()
+            pipe.set(_key("at", token), "%s %s" % (code, agent_id), ex=SESSION_SECONDS)
+            return token
+        return await self._change(code, change)
+
+    async def remove_agent(self, code, agent_id):
+        def change(session, pipe):
+            agent = agent_of(session, agent_id)
+            if agent is None:
+                return None
+            session["agents"].remove(agent)
+            pipe.delete(_key("at", agent["token"]))
+            return agent
+        return await self._change(code, change)
+
+    async def attach(self, code, who, conn, expected=None):
+        def change(session, pipe):
+            if attachment(session, who) != expected:
+                return None
+            set_attachment(session, who, {"conn": conn})
+            return session
+        return await self._change(code, change)
+
+    async def detach(self, code, who, conn):
+        def change(session, pipe):
+            if not attached(session, who, conn):
+                return None
+            set_attachment(session, who, None)
+            return session
+        return await self._change(code, change)
+
+    async def mark_silent(self, code, who, conn, silent):
+        def change(session, pipe):
+            if not attached(session, who, conn):
+                return None
+            set_attachment(session, who, {"conn": conn, "silent": True} if silent else {"conn": conn})
+            return session
+        await self._change(code, change)
+
+    async def end(self, code):
+        async def body(pipe, session):
+            sid_key = _key("sid", session["SID"]) if session["SID"] else None
+            sid_code = await pipe.get(sid_key) if sid_key else None
+            pipe.multi()
+            pipe.delete(_key("s", code), _key("vt", session["token"]),
+                        *[_key("at", agent["token"]) for agent in session["agents"]])
+            # A later session may have taken the SID over: its lookup stays.
+            if sid_code is not None and sid_code.decode() == code:
+                pipe.delete(sid_key)
+            pipe.set(_key("retired", code), 1, ex=RETIRED_CODE_SECONDS)
+            await pipe.execute()
+            return session
+        return await self._transaction(code, body)
+
+
+class RedisJoinLimiter(JoinLimiter):
+    """Failed joins per client as a sorted set of times, trimmed to the window on each use."""
+
+    def __init__(self, client, attempts=JOIN_ATTEMPTS, window=JOIN_WINDOW_SECONDS):
+        self.redis = client
+        self.attempts = attempts
+        self.window = window
+
+    def _key(self, client):
+        return _key("lim", hashlib.sha256(repr(client).encode()).hexdigest()[:32])
+
+    async def retry_after(self, client):
+        key, now = self._key(client), time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now - self.window)
+            pipe.zrange(key, 0, -1, withscores=True)
+            _, times = await pipe.execute()
+        if len(times) < self.attempts:
+            return 0
+        oldest = times[-self.attempts][1]
+        return max(1, math.ceil(oldest + self.window - now))
+
+    async def failed(self, client):
+        key, now = self._key(client), time.time()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {"%f:%s" % (now, secrets.token_hex(4)): now})
+            pipe.expire(key, int(self.window) + 1)
+            await pipe.execute()
+
+
+class RedisViewLog(ViewLog):
+    """Each session's log as a Stream capped at ``limit`` bytes, its numbers as a counter."""
+
+    def __init__(self, client, limit=VIEW_LOG_CHARS):
+        self.redis = client
+        self.limit = limit
+        self._record = client.register_script(RECORD)
+        self._read = client.register_script(READ)
+
+    @staticmethod
+    def _keys(code):
+        return [_key("seq", code), _key("log", code), _key("logm", code)]
+
+    async def record(self, code, text, full):
+        return await self._record(keys=self._keys(code), args=[text, "1" if full else "0", self.limit])
+
+    async def record_and_publish(self, code, text, full, origin):
+        """``record``, and publish the view on the session's channel in the same call."""
+        return await self._record(keys=self._keys(code) + [_key("c", code)],
+                                  args=[text, "1" if full else "0", self.limit, origin, INLINE_CHARS,
+                                        _key("big", code, ""), BIG_VIEW_SECONDS])
+
+    async def read(self, code, after=0, count=BATCH):
+        reply = await self._read(keys=self._keys(code), args=[after, count])
+        head, state = reply[0], reply[1].decode()
+        if state != "log":
+            return head, (LOST if state == "lost" else None)
+        return head, [(int(entry_id.split(b"-")[0]), fields[1].decode()) for entry_id, fields in reply[2]]
+
+    async def drop(self, code):
+        await self.redis.delete(*self._keys(code)[1:])
+
+    async def close(self, code):
+        await self.redis.delete(*self._keys(code))
+
+
+class RedisEngine(Engine):
+    """Shared state in Redis at ``url``; see the module's docstring."""
+
+    def __init__(self, url):
+        self.url = url
+        self.process = secrets.token_hex(6)
+        self.guard = Guard()
+        retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2)
+        # A burst of requests waits for one of POOL_SIZE connections rather than failing.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS,
+                                                        socket_timeout=3, socket_connect_timeout=2,
+                                                        health_check_interval=10, retry=retry)
+        self.redis = aioredis.Redis(connection_pool=pool)
+        self.store = _guarded(RedisStore(self.redis), self.guard)
+        self.limiter = _guarded(RedisJoinLimiter(self.redis), self.guard)
+        self.views = _guarded(RedisViewLog(self.redis), self.guard)
+        self._claim = self.redis.register_script(CLAIM)
+        self._beat_script = self.redis.register_script(BEAT)
+        self._recent = self.redis.register_script(RECENT)
+        self._release = self.redis.register_script(RELEASE)
+        self.channels = {}  # code -> None, or a future set when the subscription is confirmed
+        self.changes = asyncio.Queue()  # ("subscribe" | "unsubscribe", code)
+        self.tasks = []
+        self.deliver = self.fire = self.died = self.recovered = None
+
+    # -- life ---------------------------------------------------------------------------------
+
+    async def start(self, deliver, fire, died, recovered=None):
+        self.deliver, self.fire, self.died, self.recovered = deliver, fire, died, recovered
+        try:
+            await self._beat()
+        except (RedisError, OSError) as error:
+            self.guard.failed(error)
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._listen()), loop.create_task(self._heartbeats()),
+                      loop.create_task(self._timers())]
+
+    async def stop(self):
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping anyway.
+                pass
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.srem(_key("procs"), self.process)
+                pipe.delete(_key("proc", self.process))
+                await pipe.execute()
+            # Nobody needs to find our sessions now: we left none attached (``Relay.drain``).
+            await self.redis.delete(_key("pcodes", self.process))
+        except (RedisError, OSError):
+            pass
+        await self.redis.aclose()
+
+    def health(self):
+        return self.guard.problem
+
+    async def alive(self, process):
+        self.guard.check()
+        try:
+            return bool(await self._recent(keys=[_key("proc", process)], args=[int(TAKEOVER_SECONDS * 1000)]))
+        except (RedisError, OSError) as error:
+            raise self.guard.failed(error) from None
+
+    # -- publications -------------------------------------------------------------------------
+
+    async def publish(self, code, kind, number, text):
+        self.deliver(code, kind, number, text)
+        self.guard.check()
+        try:
+            await self.redis.publish(_key("c", code), "%s\n%s\n%d\n%s" % (self.process, kind, number, text))
+        except (RedisError, OSError) as error:
+            raise self.guard.failed(error) from None
+
+    async def publish_view(self, code, text, full):
+        seq = await self.views.record_and_publish(code, text, full, self.process)
+        self.deliver(code, VIEW, seq, text)
+        return seq
+
+    async def subscribe(self, code):
+        if code in self.channels:
+            return
+        confirmed = asyncio.get_running_loop().create_future()
+        self.channels[code] = confirmed
+        self.changes.put_nowait(("subscribe", code))
+        self.guard.check()
+        try:
+            await self.redis.sadd(_key("pcodes", self.process), code)
+            await asyncio.wait_for(asyncio.shield(confirmed), 2)
+        except (RedisError, OSError, asyncio.TimeoutError) as error:
+            raise self.guard.failed(error) from None
+
+    async def unsubscribe(self, code):
+        if self.channels.pop(code, 0) != 0:
+            self.changes.put_nowait(("unsubscribe", code))
+            self.guard.check()
+            try:
+                await self.redis.srem(_key("pcodes", self.process), code)
+            except (RedisError, OSError) as error:
+                raise self.guard.failed(error) from None
+
+    async def _listen(self):
+        """Hold the pub/sub connection: (re)subscribe, take publications, report a loss."""
+        lost = False
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                if self.channels:
+                    await pubsub.subscribe(*[_key("c", code) for code in self.channels])
+                else:
+                    await pubsub.subscribe(_key("c", "-"))
+                if lost:
+                    # Publications may have been missed meanwhile. While Redis still counts as
+                    # away, the heartbeat that finds it back runs ``recovered`` instead.
+                    lost = False
+                    if self.recovered is not None and self.guard.problem is None:
+                        await logged(self.recovered())
+                while True:
+                    while not self.changes.empty():
+                        action, code = self.changes.get_nowait()
+                        if action == "subscribe" and code in self.channels:
+                            await pubsub.subscribe(_key("c", code))
+                        elif action == "unsubscribe" and code not in self.channels:
+                            await pubsub.unsubscribe(_key("c", code))
+                    message = await pubsub.get_message(timeout=0.05)
+                    if message is not None:
+                        await self._take(message)
+            except asyncio.CancelledError:
+                await _quietly(pubsub.aclose())
+                raise
+            except (RedisError, OSError, asyncio.TimeoutError) as error:
+                self.guard.failed(error)
+                lost = True
+                await _quietly(pubsub.aclose())
+                await asyncio.sleep(0.5)
+            except Exception:  # noqa: BLE001 - one bad publication must not stop the others.
+                log.exception("cobrowse: a publication could not be delivered")
+                lost = True
+                await _quietly(pubsub.aclose())
+
+    async def _take(self, message):
+        if message["type"] not in ("subscribe", "message"):
+            return  # Unsubscribe confirmations, and the pongs of the connection's health checks.
+        channel = message["channel"].decode()[len("cb:c:"):]
+        if message["type"] == "subscribe":
+            confirmed = self.channels.get(channel)
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_result(True)
+            return
+        origin, kind, number, text = message["data"].decode().split("\n", 3)
+        if origin == self.process:
+            return
+        if kind == "bigview":
+            kind, raw = VIEW, await self.redis.get(_key("big", channel, number))
+            if raw is None:
+                return  # Gone already: the agents' next view shows the gap, filled from the log.
+            text = raw.decode()
+        self.deliver(channel, kind, int(number), text)
+
+    # -- processes ----------------------------------------------------------------------------
+
+    async def _beat(self):
+        listed = await self._beat_script(keys=[_key("proc", self.process), _key("procs")],
+                                         args=[int(PROCESS_TTL_SECONDS * 1000), self.process])
+        if self.channels:
+            await self.redis.sadd(_key("pcodes", self.process), *self.channels)
+        self.guard.succeeded()
+        return listed == 1
+
+    async def _heartbeats(self):
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                was_down = self.guard.problem is not None
+                # Not listed: Redis lost its data, or others took us for dead; or it was away.
+                if (await self._beat() or was_down) and self.recovered is not None:
+                    await self.recovered()
+                await self._bury_the_dead()
+            except (RedisError, OSError, asyncio.TimeoutError) as error:
+                self.guard.failed(error)
+            except Unavailable:
+                pass
+            except Exception:  # noqa: BLE001 - the heartbeat must go on.
+                log.exception("cobrowse: the heartbeat failed")
+
+    async def _bury_the_dead(self):
+        """Find processes whose heartbeat expired; one live process hands on their sessions."""
+        others = [member.decode() for member in await self.redis.smembers(_key("procs")) if member.decode() != self.process]
+        if not others:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for other in others:
+                pipe.exists(_key("proc", other))
+            beating = await pipe.execute()
+        for other, alive in zip(others, beating):
+            if alive or not await self.redis.srem(_key("procs"), other):
+                continue
+            codes = [code.decode() for code in await self.redis.smembers(_key("pcodes", other))]
+            log.warning("cobrowse: process %s stopped beating; its %d session(s) wait for their people",
+                        other, len(codes))
+            await self.died(other, codes)
+            await self.redis.delete(_key("pcodes", other))
+
+    # -- timers -------------------------------------------------------------------------------
+
+    async def schedule(self, key, delay):
+        self.guard.check()
+        try:
+            await self.redis.zadd(_key("timers"), {key: time.time() + delay})
+        except (RedisError, OSError) as error:
+            raise self.guard.failed(error) from None
+
+    async def cancel(self, key):
+        self.guard.check()
+        try:
+            await self.redis.zrem(_key("timers"), key)
+        except (RedisError, OSError) as error:
+            raise self.guard.failed(error) from None
+
+    async def _timers(self):
+        while True:
+            await asyncio.sleep(TIMER_POLL_SECONDS)
+            try:
+                lease = time.time() + TIMER_LEASE_SECONDS
+                due = await self._claim(keys=[_key("timers")], args=[time.time(), lease])
+                for key in due:
+                    # A timer that failed for want of Redis stays claimed and runs after its lease.
+                    await logged(self.fire(key.decode()))
+                    await self._release(keys=[_key("timers")], args=[key, lease])
+            except (RedisError, OSError, asyncio.TimeoutError) as error:
+                self.guard.failed(error)
+            except Unavailable:
+                pass
+
+
+def _guarded(target, guard):
+    """``target`` with each of its coroutine methods raising ``Unavailable`` for Redis errors."""
+    for name in dir(type(target)):
+        method = getattr(target, name)
+        if not name.startswith("_") and inspect.iscoroutinefunction(method):
+            setattr(target, name, guard.wrap(method))
+    return target
+
+
+async def _quietly(coroutine):
+    try:
+        await coroutine
+    except Exception:  # noqa: BLE001 - closing what already broke.
+        pass
