@@ -2,7 +2,8 @@
 
 from cobrowse import protocol
 from helpers import run_async as run
-from test_server import agent, join, quiet, resume, session_with_agent, until_state
+from test_scale import cluster
+from test_server import agent, join, quiet, resume, session_with_agent, start, until_state, visitor
 
 CLICK = {"kind": "click", "id": 5, "x": 10, "y": 20}
 
@@ -122,3 +123,24 @@ def test_control_messages_need_a_session(server):
 
     run(steps())
     assert protocol.AGENT_TO_SERVER[-3:] == ("request_control", "release_control", "act")
+
+
+def test_control_works_across_processes_sharing_redis(redis):
+    """The visitor on one process, the agent on another: the record is in Redis, and notices for
+    one agent (TO_AGENT) and actions for the visitor cross between the processes."""
+    with cluster(redis, 2) as (one, two):
+        async def steps():
+            async with visitor(one) as customer, agent(two) as alice:
+                started = await start(customer)
+                joined = await join(alice, started["accessCode"])
+                await customer.expect("agent_joined")
+                await asked(customer, alice, joined)
+                await customer.send("control_end", id=joined["id"], reason="declined")
+                assert (await alice.expect("control_notice"))["code"] == "declined"
+                await granted(customer, alice, joined)
+                await alice.send("act", action=CLICK)
+                assert (await customer.expect("act"))["action"] == CLICK
+                await customer.send("refused", id=joined["id"], message="Held off: the visitor is using the page")
+                assert (await alice.expect("control_notice"))["code"] == "refused"
+
+        run(steps())
