@@ -1,4 +1,5 @@
-"""The browser adapter: the one module that touches the page, JavaScript and the network.
+"""The browser adapter: the widget's side of the page, JavaScript and the network (remote control
+has its own adapter beside it, ``control_browser``).
 
 Public names:
 
@@ -128,6 +129,13 @@ class Widget:
         self._socket_proxies = {}
         for signal in Events.signals():
             signal.on_error = _report_listener_error
+        # Remote control lives in its own module, which builds on this one: imported here, once
+        # this module is complete. The tab keeps its grant across page loads.
+        from cobrowse.control_browser import RemoteControl
+
+        self.control = RemoteControl(self)
+        self.control_key = self.storage_key + "|control"
+        self.saved_grant = None
 
     # -- the JavaScript API (called by static/cobrowse.js) ---------------------------------
 
@@ -158,7 +166,8 @@ class Widget:
             return {"accessCode": session.access_code, "SID": session.sid, "mode": session.mode if in_session(session.state) else None}
         if name == "boot":
             self.saved_token = _storage_get(self.storage_key)
-            session.boot(self.saved_token, str(js.location.href)[:2048])
+            self.saved_grant = _storage_get(self.control_key)
+            session.boot(self.saved_token, str(js.location.href)[:2048], self.saved_grant)
             self._install()
             if session.resuming:
                 self._connect()
@@ -177,6 +186,8 @@ class Widget:
             if ok and self.socket is None:
                 session.connection_lost()
             return {"result": ok, "description": description}
+        if name in self.control.COMMANDS:
+            return self.control.command(name)
         if name == "popup":
             self.popups[args.get("which")] = bool(args.get("enabled"))
             return {"result": True}
@@ -218,6 +229,8 @@ class Widget:
         resuming = self.session.resuming or self.session.reconnecting
         try:
             message = self.session.receive(event.data)
+            if message["type"] == "act":
+                self.control.act(message)
             if message["type"] in ("resumed", "started"):
                 self.lost_at = None
                 self.attempt = 0
@@ -293,6 +306,9 @@ class Widget:
         if session.token != self.saved_token:
             self.saved_token = session.token
             _storage_set(self.storage_key, session.token)
+        if session.granted != self.saved_grant:
+            self.saved_grant = session.granted
+            _storage_set(self.control_key, session.granted)
         if session.state != States.INIT and not self.settled:
             self.settled = True
             js.window.Cobrowse._settle()
@@ -301,6 +317,7 @@ class Widget:
             self.flush_scheduled = True
             js.setTimeout(self._flush_proxy, 0)
         self._render()
+        self.control.sync()
 
     def _sync_live_view(self):
         """Record the page while agents watch: a full snapshot on each new socket and when the

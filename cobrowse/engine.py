@@ -4,7 +4,8 @@ Public names:
 
 - ``Engine``: the interface the relay (``relay.Relay``) runs on.
 - ``MemoryEngine``: one server process with everything in its memory (the default).
-- ``VIEW``, ``TO_AGENTS``, ``TO_VISITOR``, ``ENDED``, ``CLOSE``: the kinds of publication.
+- ``VIEW``, ``TO_AGENTS``, ``TO_AGENT``, ``TO_VISITOR``, ``ENDED``, ``CLOSE``: the kinds of
+  publication.
 - ``process_of(conn)``: the process a connection id belongs to.
 - ``Unavailable``: raised by an engine (and its store, limiter, view log) that cannot reach
   its shared state; ``logged(coroutine)``: await it, logging a failure other than that.
@@ -15,7 +16,8 @@ processes that hold a session's connections, keeps the timers, and watches the o
 
 A publication is ``(code, kind, number, text)``: a view (``VIEW``, ``number`` its sequence
 number, ``text`` as the visitor sent it), a message for the session's agents or its visitor
-(``TO_AGENTS``, ``TO_VISITOR``), the end of the session (``ENDED``, ``text`` being the `ended`
+(``TO_AGENTS``, ``TO_VISITOR``), a message for one agent (``TO_AGENT``, ``text`` being the
+agent's id, a space and the message), the end of the session (``ENDED``, ``text`` being the `ended`
 message), or a request to close one connection (``CLOSE``, ``number`` the close code, ``text``
 the connection id). ``publish`` hands it to this process at once (``deliver`` is called before
 ``publish`` returns) and to every other process that subscribed to the session, in order.
@@ -30,6 +32,7 @@ log = logging.getLogger("cobrowse")
 
 VIEW = "view"
 TO_AGENTS = "agents"
+TO_AGENT = "agent"
 TO_VISITOR = "visitor"
 ENDED = "ended"
 CLOSE = "close"

@@ -43,10 +43,23 @@ SCHEMAS = {
     "page": {"url": (str, True, _TEXT), "title": (str, False, 300)},
     "view": {"events": (list, True, 0)},
     "ping": {},
+    # Remote control (docs/protocol.md, "Remote control"). Visitor to server: the visitor's
+    # answer, the end of a request or of control, and an agent's action the page refused.
+    "control_grant": {"id": (str, True, _CODE)},
+    "control_end": {"id": (str, True, _CODE), "reason": (str, True, _CODE)},
+    "refused": {"id": (str, True, _CODE), "message": (str, True, 300)},
+    # Agent to server (without id) and server to visitor (with the acting agent's id).
+    "request_control": {},
+    "release_control": {},
+    "act": {"id": (str, False, _CODE), "action": (dict, True, 0)},
+    # Server to visitor: an agent asks. Server to agent: what became of this agent's request or
+    # action.
+    "control_request": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
+    "control_notice": {"code": (str, True, _CODE), "message": (str, True, 300)},
     # Server to visitor.
     "started": {"accessCode": (str, True, 6), "SID": (str, False, _CODE), "token": (str, True, _CODE)},
     "resumed": {"accessCode": (str, True, 6), "SID": (str, False, _CODE), "token": (str, True, _CODE),
-                "agents": (list, True, 0)},
+                "agents": (list, True, 0), "control": (dict, False, 0)},
     "agent_joined": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
     "agent_left": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
     "ended": {"reason": (str, True, 200), "url": (str, False, _TEXT)},
@@ -65,10 +78,12 @@ SCHEMAS = {
     # "view" (above) is relayed to agents as it came from the visitor.
 }
 
-VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "ping")
-SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot")
-AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping")
-SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong")
+VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
+                     "control_end", "refused")
+SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
+                     "control_request", "control_end", "act")
+AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act")
+SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong", "control_notice")
 
 
 def _refuse_constant(name):
@@ -84,6 +99,16 @@ try:
         return json.loads(text, parse_constant=_refuse_constant)
 except TypeError:  # MicroPython's json.loads takes no options.
     _loads = json.loads
+
+
+try:
+    # JSON has no NaN or Infinity, and decode refuses them: encode refuses them too.
+    json.dumps(0, allow_nan=False)
+
+    def _dumps(message):
+        return json.dumps(message, allow_nan=False)
+except TypeError:  # MicroPython's json.dumps takes no options (and writes no such values).
+    _dumps = json.dumps
 
 
 def _shown(value):
@@ -128,7 +153,7 @@ def encode(kind, **fields):
     _check(kind, fields)
     message = {"v": VERSION, "type": kind}
     message.update(fields)
-    return json.dumps(message)
+    return _dumps(message)
 
 
 def decode(text, accept):

@@ -19,7 +19,8 @@ change it, through the engine. This process keeps only its own sockets: ``connec
 connection id, and ``here``, its attached connections per session. A message for a session's
 visitor or agents is published through the engine, and each process holding one of the
 session's connections sends it on. Timers are the engine's, keyed ``visitor:CODE``,
-``agent:CODE:ID`` and ``wait:CODE``; each re-reads the record when it fires, so a timer that
+``agent:CODE:ID``, ``wait:CODE`` and ``control:CODE:ID`` (remote control's, in
+``control_server``); each re-reads the record when it fires, so a timer that
 fires late or twice does nothing wrong.
 
 Each message type is one move: ``moves[role][type]`` names the method and whether the
@@ -32,9 +33,9 @@ import itertools
 import logging
 import secrets
 
-from cobrowse import protocol
-from cobrowse.engine import CLOSE, ENDED, TO_AGENTS, TO_VISITOR, VIEW, Unavailable, logged, process_of
-from cobrowse.session import Reasons
+from cobrowse import control_server, protocol
+from cobrowse.engine import CLOSE, ENDED, TO_AGENT, TO_AGENTS, TO_VISITOR, VIEW, Unavailable, logged, process_of
+from cobrowse.session import Reasons, States
 from cobrowse.store import BATCH, GONE, LOST, VISITOR, CodesExhausted, attachment, new_token
 
 log = logging.getLogger("cobrowse")
@@ -149,13 +150,17 @@ class Connection:
 
 
 def summary(session):
-    """What agents see of a session: never its tokens or connections."""
+    """What agents see of a session: never its tokens or connections; ``control`` while an
+    agent asks for or holds control (``control_server.public_control``)."""
     visitor_connected = session["visitor"] is not None
+    record = control_server.public_control(session)
     if not visitor_connected:
         state = "RECONNECTING"
+    elif record:
+        state = States.ACTIVE_ESCALATED if record["state"] == "granted" else States.ACTIVE_ESCALATING
     else:
         state = "ACTIVE:ACTIVE" if session["agents"] else "ACTIVE:WAIT"
-    return {
+    shown = {
         "accessCode": session["accessCode"],
         "SID": session["SID"],
         "siteCode": session["siteCode"],
@@ -165,6 +170,9 @@ def summary(session):
         "title": session["title"],
         "agents": public_agents(session),
     }
+    if record:
+        shown["control"] = record
+    return shown
 
 
 def public_agents(session):
@@ -205,6 +213,7 @@ class Relay:
         self.tasks = set()
         self.started = None
         self.sweeper = None
+        self.controls = control_server.ControlMoves(self)
         self.moves = {
             "visitor": {
                 "start": (self.start_session, None),
@@ -213,12 +222,18 @@ class Relay:
                 "page": (self.page, NOT_STARTED),
                 "stop": (self.stop_session, NOT_STARTED),
                 "navigated_away": (self.navigated_away, NOT_STARTED),
+                "control_grant": (self.controls.from_visitor, NOT_STARTED),
+                "control_end": (self.controls.from_visitor, NOT_STARTED),
+                "refused": (self.controls.from_visitor, NOT_STARTED),
             },
             "agent": {
                 "join": (self.join, None),
                 "rejoin": (self.rejoin, None),
                 "leave": (self.leave, NOT_JOINED),
                 "end": (self.end, NOT_JOINED),
+                "request_control": (self.controls.from_agent, NOT_JOINED),
+                "release_control": (self.controls.from_agent, NOT_JOINED),
+                "act": (self.controls.from_agent, NOT_JOINED),
             },
         }
 
@@ -348,6 +363,10 @@ class Relay:
         elif kind == TO_VISITOR:
             if VISITOR in members:
                 self.send(members[VISITOR], text)
+        elif kind == TO_AGENT:
+            who, _, message = text.partition(" ")
+            if who != VISITOR and who in members:
+                self.send(members[who], message)
         elif kind == ENDED:
             for conn in list(members.values()):
                 self.send(conn, text)
@@ -416,6 +435,8 @@ class Relay:
             await self.agent_left(code, rest[0])
         elif kind == "wait" and not session["agents"]:
             await self.end_session(code, Reasons.USER_TIMEOUT)
+        elif kind == "control":
+            await self.controls.expired(code, rest[0])
 
     async def died(self, process, codes):
         """Another process died: its connections count as dropped from now on."""
@@ -529,6 +550,7 @@ class Relay:
     async def agent_left(self, code, agent_id):
         """Take an agent out of its session and tell the visitor, once."""
         await self.engine.cancel("agent:%s:%s" % (code, agent_id))
+        await self.controls.agent_gone(code, agent_id)
         agent = await self.store.remove_agent(code, agent_id)
         if agent is None:
             return
@@ -580,7 +602,8 @@ class Relay:
         await self.engine.cancel("visitor:" + code)
         await self.attach_here(conn, code, VISITOR)
         self.send(conn, protocol.encode("resumed", accessCode=code, SID=session["SID"], token=token,
-                                        agents=public_agents(session)))
+                                        agents=public_agents(session),
+                                        control=control_server.public_control(session)))
         await self.broadcast(code)
 
     async def view(self, conn, message, text):

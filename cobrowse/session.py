@@ -6,9 +6,11 @@ Public names:
 - ``Reasons``: the pre-defined ``SessionEnded`` reasons.
 - ``VisitorSession``: the state machine. Calls in (``boot``, ``start``, ``stop``, ``receive``,
   ``link_activated``, ``leave_site``, ``page``, ``connected``, ``connection_lost``, ``give_up``,
-  ``boot_failed``, ``ping``), and two queues out: ``events`` (co-browse events to fire, as
-  ``(name, payload)``) and ``outbox`` (protocol messages to send, as JSON text). It does no I/O
-  and keeps no clock; the browser adapter drains both queues and owns the timers.
+  ``boot_failed``, ``ping``, and for remote control ``allow_control``, ``deny_control``,
+  ``revoke_control``, ``request_expired``, ``may_act``, ``action_refused``), and two queues out:
+  ``events`` (co-browse events to fire, as ``(name, payload)``) and ``outbox`` (protocol messages
+  to send, as JSON text). It does no I/O and keeps no clock; the browser adapter drains both
+  queues and owns the timers.
 - ``reconnect_delay(attempt, fraction)``: how long to wait before reconnect attempt ``attempt``.
 
 Surviving the network: a lost connection during a session does not end it. The session is
@@ -22,11 +24,16 @@ Surviving page loads: ``boot(token)`` with the token the previous page of this t
 the session. The state stays ``INIT`` until the server answers, then moves straight to the
 restored state (one StateChanged, no SessionStarting/SessionStarted), or to ``READY`` when the
 session is gone.
+
+Remote control: an agent's ``control_request`` takes ``ACTIVE:ACTIVE`` to ``ACTIVE:ESCALATING``;
+``allow_control`` to ``ACTIVE:ESCALATED`` (mode ``ACB``); a denial, a timeout, a revocation,
+the agent releasing or leaving take it back to ``ACTIVE:ACTIVE``. A grant outlives page loads
+of the tab only if the server and the tab (``granted``) both still hold it.
 """
 
 import json
 
-from cobrowse import protocol
+from cobrowse import control, protocol
 from cobrowse.events import payload
 
 
@@ -80,8 +87,6 @@ def in_session(state):
 class VisitorSession:
     """One visitor's session, from ``READY`` through a session and back to ``READY``."""
 
-    mode = "ICB"
-
     def __init__(self, site_code="default", network_timeout=NETWORK_TIMEOUT_SECONDS):
         self.site_code = site_code
         self.network_timeout = network_timeout
@@ -99,17 +104,28 @@ class VisitorSession:
         # The server asked for a new full snapshot of the live view; the adapter takes it and
         # clears this.
         self.snapshot_wanted = False
+        # Remote control: the session's control record (``cobrowse.control``), and the agent
+        # this tab granted control to, which the adapter keeps across page loads.
+        self.control = None
+        self.granted = None
         self.events = []
         self.outbox = []
 
+    @property
+    def mode(self):
+        """``"ACB"`` while an agent controls the page, else ``"ICB"``."""
+        return "ACB" if self.state == States.ACTIVE_ESCALATED else "ICB"
+
     # -- calls in --------------------------------------------------------------------------
 
-    def boot(self, token=None, url=None):
+    def boot(self, token=None, url=None, granted=None):
         """The runtime is up: ``INIT`` becomes ``READY``, or, given the token of this tab's
-        session, stays ``INIT`` while ``resume`` asks the server to restore it."""
+        session, stays ``INIT`` while ``resume`` asks the server to restore it. ``granted`` is
+        the agent this tab gave control to on an earlier page, if any."""
         if self.state != States.INIT or self.resuming:
             return
         self.url = url
+        self.granted = granted if token else None
         if token:
             # The adapter connects now; ``connected()`` sends the resume.
             self.token = token
@@ -196,16 +212,24 @@ class VisitorSession:
             if not in_session(self.state) or agent[0] in [known for known, _ in self.agents]:
                 return message
             self.agents.append(agent)
-            self._set_state(States.ACTIVE_ACTIVE)
+            if self.state == States.ACTIVE_WAIT:
+                self._set_state(States.ACTIVE_ACTIVE)
             self._fire("AgentConnected", id=agent[0], name=agent[1], **self._ids())
         elif kind == "agent_left":
             gone = [agent for agent in self.agents if agent[0] == message["id"]]
             if not gone:
                 return message
             self.agents = [agent for agent in self.agents if agent[0] != message["id"]]
+            if self.control and self.control["agent"] == message["id"]:
+                self._end_control(None)
             if not self.agents and self.state == States.ACTIVE_ACTIVE:
                 self._set_state(States.ACTIVE_WAIT)
             self._fire("AgentDisconnected", id=gone[0][0], name=gone[0][1], **self._ids())
+        elif kind == "control_request":
+            self._control_requested(message["id"], message["name"])
+        elif kind == "control_end":
+            if self.control and self.control["agent"] == message["id"]:
+                self._end_control(None)
         elif kind == "ended":
             # No session to end: never started, already over, or ended by a lost connection.
             if self.state in (States.READY, States.INIT, States.ERROR):
@@ -223,6 +247,84 @@ class VisitorSession:
             # While reconnecting, "in_use" means the server has not yet noticed that our old
             # connection died: the adapter tries again, within the network timeout.
         return message
+
+    # -- remote control --------------------------------------------------------------------
+
+    def allow_control(self):
+        """The visitor allows the pending request: ``ACTIVE:ESCALATED``; ``(ok, description)``."""
+        if self.state != States.ACTIVE_ESCALATING or not self.control:
+            return False, "There is no request for control to allow (state %s)" % self.state
+        self.control = control.grant(self.control, self.control["agent"])
+        self.granted = self.control["agent"]
+        self._send("control_grant", id=self.granted)
+        self._set_state(States.ACTIVE_ESCALATED)
+        return True, ""
+
+    def deny_control(self, reason="declined"):
+        """The visitor declines the pending request (or it timed out); ``(ok, description)``."""
+        if self.state != States.ACTIVE_ESCALATING or not self.control:
+            return False, "There is no request for control to deny (state %s)" % self.state
+        self._end_control(reason)
+        return True, ""
+
+    def revoke_control(self):
+        """The visitor takes control back; ``(ok, description)``."""
+        if self.state != States.ACTIVE_ESCALATED or not self.control:
+            return False, "No agent controls the page (state %s)" % self.state
+        self._end_control("revoked")
+        return True, ""
+
+    def request_expired(self, agent_id):
+        """The adapter's timer: a request still unanswered after ``REQUEST_TIMEOUT_SECONDS``."""
+        if self.state == States.ACTIVE_ESCALATING and self.control and self.control["agent"] == agent_id:
+            self._end_control("timeout")
+
+    def may_act(self, agent_id):
+        """True when ``agent_id`` holds control granted by the visitor, and the session is on."""
+        return (self.state == States.ACTIVE_ESCALATED and not self.reconnecting
+                and control.controller(self.control) == agent_id)
+
+    def action_refused(self, agent_id, message):
+        """Tell the acting agent why the page did not do what it asked."""
+        if in_session(self.state):
+            self._send("refused", id=agent_id, message=message[:300])
+
+    def _control_requested(self, agent_id, name):
+        if self.state != States.ACTIVE_ACTIVE or agent_id not in [known for known, _ in self.agents]:
+            # Not now (someone asks or controls already, or the agent is unknown): refused.
+            if in_session(self.state) and not (self.control and self.control["agent"] == agent_id):
+                self._send("control_end", id=agent_id, reason="busy")
+            return
+        self.control = control.ask(None, agent_id, name)
+        self._set_state(States.ACTIVE_ESCALATING)
+
+    def _end_control(self, reason):
+        """Control (or the request for it) is over: back to ``ACTIVE:ACTIVE``. ``reason`` is sent
+        to the server when the end is the visitor's doing; None when the server told us."""
+        agent_id = self.control["agent"]
+        self.control = None
+        self.granted = None
+        if reason is not None:
+            self._send("control_end", id=agent_id, reason=reason)
+        if self.state in (States.ACTIVE_ESCALATING, States.ACTIVE_ESCALATED):
+            self._set_state(States.ACTIVE_ACTIVE)
+
+    def _restore_control(self, record):
+        """A resumed session's control record, as the server has it: a grant counts only if this
+        tab gave it (a new page is not controlled on the server's word alone)."""
+        record = record if isinstance(record, dict) and record.get("agent") in [known for known, _ in self.agents] else None
+        if record and record.get("state") == control.GRANTED and record["agent"] == self.granted:
+            self.control = {"agent": record["agent"], "name": record.get("name"), "state": control.GRANTED}
+            return States.ACTIVE_ESCALATED
+        self.granted = None
+        if record and record.get("state") == control.ASKING:
+            self.control = control.ask(None, record["agent"], str(record.get("name")))
+            return States.ACTIVE_ESCALATING
+        if record:
+            # Granted on the server but not by this tab: the page stays uncontrolled.
+            self._send("control_end", id=record["agent"], reason="revoked")
+        self.control = None
+        return None
 
     def watched(self):
         """True while the page is to be recorded for the live view: a session is on, connected,
@@ -303,7 +405,8 @@ class VisitorSession:
             self.access_code = message["accessCode"]
             self.sid = message.get("SID")
             self.agents = agents
-            self._set_state(States.ACTIVE_ACTIVE if agents else States.ACTIVE_WAIT)
+            escalation = self._restore_control(message.get("control"))
+            self._set_state(escalation or (States.ACTIVE_ACTIVE if agents else States.ACTIVE_WAIT))
             return
         # The same page after a blip: tell listeners only about agents who came or went.
         self.reconnecting = False
@@ -311,13 +414,20 @@ class VisitorSession:
         now = [agent_id for agent_id, _ in agents]
         for agent in [agent for agent in self.agents if agent[0] not in now]:
             self.agents.remove(agent)
+            if self.control and self.control["agent"] == agent[0]:
+                self._end_control(None)
             if not self.agents and self.state == States.ACTIVE_ACTIVE:
                 self._set_state(States.ACTIVE_WAIT)
             self._fire("AgentDisconnected", id=agent[0], name=agent[1], **self._ids())
         for agent in [agent for agent in agents if agent[0] not in known]:
             self.agents.append(agent)
-            self._set_state(States.ACTIVE_ACTIVE)
+            if self.state == States.ACTIVE_WAIT:
+                self._set_state(States.ACTIVE_ACTIVE)
             self._fire("AgentConnected", id=agent[0], name=agent[1], **self._ids())
+        record = message.get("control")
+        if self.control and not (isinstance(record, dict) and record.get("agent") == self.control["agent"]):
+            # The server ended the request or control while we were away.
+            self._end_control(None)
 
     def _session_gone(self):
         """The session cannot be resumed: it ended while this page was away, or is elsewhere."""
@@ -346,6 +456,8 @@ class VisitorSession:
         self.sid = None
         self.agents = []
         self.ending_reason = None
+        self.control = None
+        self.granted = None
         self._set_state(next_state, ids)
         self._fire("SessionEnded", reason=reason, agentCount=count, **ids)
 

@@ -3,7 +3,8 @@
 //   node tests/micropython_runner.mjs [--root DIR]
 //
 // It reads the browser's module list from DIR/pyscript.toml [files] (DIR defaults to the
-// repository), writes every module but browser.py (which needs js and pyscript) into MicroPython's
+// repository), writes every module but the adapters (browser.py, control_browser.py: they need js
+// and pyscript) into MicroPython's
 // file system, and runs CHECKS below. Each check prints "ok NAME" or "FAIL NAME: error"; the last
 // line is "micropython checks: N passed, M failed". The exit code is 0 only when every check
 // passed, 1 when one failed and 2 when the checks could not run at all.
@@ -21,6 +22,7 @@ sys.path.insert(0, "/app")
 
 from cobrowse import Events, EVENT_NAMES, protocol
 from cobrowse.events import PROPERTIES, Signal, payload, payload_json
+from cobrowse import control
 from cobrowse.links import classify, replaces_page, site_hosts
 from cobrowse.protocol import ProtocolError
 from cobrowse.session import States, VisitorSession, reconnect_delay
@@ -310,6 +312,14 @@ def check_protocol_errors():
         "end": {},
         "joined": {"id": "a1", "name": "Alice", "session": {"agents": []}, "token": TOKEN},
         "session": {"session": {"agents": [{"id": "a1", "name": "Alice"}]}},
+        "control_grant": {"id": "a1"},
+        "control_end": {"id": "a1", "reason": "revoked"},
+        "refused": {"id": "a1", "message": "Held off"},
+        "request_control": {},
+        "release_control": {},
+        "act": {"id": "a1", "action": {"kind": "key", "key": "a"}},
+        "control_request": {"id": "a1", "name": "Alice"},
+        "control_notice": {"code": "declined", "message": "Declined"},
     }
     directions = (protocol.VISITOR_TO_SERVER, protocol.SERVER_TO_VISITOR, protocol.AGENT_TO_SERVER, protocol.SERVER_TO_AGENT)
     for accept in directions:
@@ -366,6 +376,92 @@ def check_links():
     expect(replaces_page(0, "", False, True), False, "meta click")
 
 
+def active_with(agents):
+    session = VisitorSession(SITE)
+    session.boot()
+    session.start()
+    session.receive(protocol.encode("started", accessCode=CODE, token=TOKEN))
+    for agent_id, name in agents:
+        session.receive(protocol.encode("agent_joined", id=agent_id, name=name))
+    take(session)
+    session.outbox = []
+    return session
+
+
+def states(session):
+    return [(data["previousState"], data["state"]) for name, data in take(session) if name == "StateChanged"]
+
+
+def sent(session):
+    outbox, session.outbox = session.outbox, []
+    return [protocol.decode(text, protocol.VISITOR_TO_SERVER) for text in outbox]
+
+
+def check_control_consent():
+    session = active_with([("a1", "Alice"), ("b2", "Bob")])
+    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
+    expect((states(session), session.mode), ([("ACTIVE:ACTIVE", "ACTIVE:ESCALATING")], "ICB"), "asked")
+    # A second agent is refused while the first one's request is pending.
+    session.receive(protocol.encode("control_request", id="b2", name="Bob"))
+    expect(sent(session), [{"type": "control_end", "id": "b2", "reason": "busy"}], "busy")
+    expect(session.allow_control(), (True, ""), "allow")
+    expect((states(session), session.mode, session.granted), ([("ACTIVE:ESCALATING", "ACTIVE:ESCALATED")], "ACB", "a1"), "granted")
+    expect(sent(session), [{"type": "control_grant", "id": "a1"}], "grant sent")
+    expect((session.may_act("a1"), session.may_act("b2")), (True, False), "may_act")
+    expect(session.revoke_control(), (True, ""), "revoke")
+    expect((states(session), session.mode, session.may_act("a1")), ([("ACTIVE:ESCALATED", "ACTIVE:ACTIVE")], "ICB", False), "revoked")
+    expect(sent(session), [{"type": "control_end", "id": "a1", "reason": "revoked"}], "revoke sent")
+    expect(session.revoke_control()[0], False, "nothing to revoke")
+    expect(session.allow_control()[0], False, "nothing to allow")
+    # A request that times out, and one whose agent leaves.
+    session.receive(protocol.encode("control_request", id="b2", name="Bob"))
+    session.request_expired("b2")
+    expect(sent(session), [{"type": "control_end", "id": "b2", "reason": "timeout"}], "timeout sent")
+    session.receive(protocol.encode("control_request", id="b2", name="Bob"))
+    session.receive(protocol.encode("agent_left", id="b2", name="Bob"))
+    expect(states(session)[-2:], [("ACTIVE:ACTIVE", "ACTIVE:ESCALATING"), ("ACTIVE:ESCALATING", "ACTIVE:ACTIVE")], "left")
+    # A new page of the tab: escalated again only if this tab granted that agent.
+    for granted, state in (("a1", "ACTIVE:ESCALATED"), (None, "ACTIVE:ACTIVE")):
+        page = VisitorSession(SITE)
+        page.boot(TOKEN, "https://shop.example/next", granted=granted)
+        page.connected()
+        page.outbox = []
+        page.receive(protocol.encode("resumed", accessCode=CODE, token=NEW_TOKEN, agents=[{"id": "a1", "name": "Alice"}],
+                                     control={"agent": "a1", "name": "Alice", "state": "granted"}))
+        expect(states(page), [("INIT", state)], "resumed with granted=%r" % granted)
+
+
+def check_control_actions():
+    hosts = site_hosts(None, "shop.example")
+    click = control.parse_action({"kind": "click", "id": 4, "x": 1, "y": 2.5, "extra": 1})
+    expect(click, {"kind": "click", "id": 4, "x": 1, "y": 2.5}, "parsed click")
+    expect(control.parse_action({"kind": "key", "key": "a"})["shiftKey"], False, "key flags")
+    for bad in ({"kind": "run"}, {"kind": "click", "id": "4", "x": 1, "y": 1}, {"kind": "key", "key": "F12"}, []):
+        try:
+            control.parse_action(bad)
+        except control.ControlRefused:
+            continue
+        raise AssertionError("%r was accepted" % (bad,))
+    idle = {"found": True, "tag": "button", "visitorIdleMs": 5000}
+    expect(control.refusal(click, idle, hosts), None, "a button")
+
+    def merged(extra):
+        facts = dict(idle)
+        facts.update(extra)
+        return facts
+
+    for extra in ({"noControl": True}, {"private": True}, {"tag": "input", "type": "password"},
+                  {"tag": "input", "type": "file"}, {"visitorIdleMs": 10}, {"found": False},
+                  {"link": "https://elsewhere.example/"}):
+        if control.refusal(click, merged(extra), hosts) is None:
+            raise AssertionError("a click was allowed with %r" % (extra,))
+    expect(control.refusal(click, merged({"link": "https://shop.example/cart"}), hosts), None, "same-site link")
+    key = control.parse_action({"kind": "key", "key": "x"})
+    expect(control.refusal(key, merged({"editable": True, "tag": "input", "type": "text"}), hosts), None, "typing")
+    if control.refusal(key, idle, hosts) is None:
+        raise AssertionError("typing into a button was allowed")
+
+
 CHECKS = [
     ("runtime", check_runtime),
     ("seed_events", check_seed_events),
@@ -376,6 +472,8 @@ CHECKS = [
     ("listener_isolation", check_listener_isolation),
     ("protocol_errors", check_protocol_errors),
     ("links", check_links),
+    ("control_consent", check_control_consent),
+    ("control_actions", check_control_actions),
 ]
 
 failed = []
@@ -391,11 +489,11 @@ print("micropython checks: %d passed, %d failed" % (len(CHECKS) - len(failed), l
 `;
 
 function moduleFiles(root) {
-  // The [files] table maps "./cobrowse/x.py" = "./cobrowse/x.py"; browser.py needs the browser.
+  // The [files] table maps "./cobrowse/x.py" = "./cobrowse/x.py"; the adapters need the browser.
   const toml = readFileSync(join(root, "pyscript.toml"), "utf8");
   const table = toml.split(/^\[files\]\s*$/m)[1].split(/^\[/m)[0];
   const files = [...table.matchAll(/^"\.\/(cobrowse\/[\w]+\.py)"\s*=/gm)].map((match) => match[1]);
-  return files.filter((file) => file !== "cobrowse/browser.py");
+  return files.filter((file) => !file.endsWith("browser.py"));
 }
 
 async function main() {

@@ -36,7 +36,7 @@ def test_api_is_there_at_once_and_python_takes_over(new_page, server, site, runt
     early = page.evaluate("window.early")
     assert early["state"] == "INIT"
     assert early["start"]["result"] is False and "not ready" in early["start"]["description"]
-    assert early["env"] == {"ICB": True, "ACB": False}
+    assert early["env"] == {"ICB": True, "ACB": True}  # Remote control (issue 8) is supported.
     assert early["states"] == {
         "INIT": "INIT", "READY": "READY", "STARTING": "STARTING", "ACTIVE_WAIT": "ACTIVE:WAIT",
         "ACTIVE_ACTIVE": "ACTIVE:ACTIVE", "ACTIVE_ESCALATING": "ACTIVE:ESCALATING",

@@ -18,10 +18,11 @@ NODE = shutil.which("node")
 # The checks the runner must report, in its order.
 CHECKS = [
     "runtime", "seed_events", "payload_json_order", "full_session", "session_edges", "resume",
-    "listener_isolation", "protocol_errors", "links",
+    "listener_isolation", "protocol_errors", "links", "control_consent", "control_actions",
 ]
-# What pyscript.toml sends to the browser, less browser.py (it needs js and pyscript).
-MODULES = ["__init__", "events", "protocol", "session", "links", "widget"]
+# What pyscript.toml sends to the browser, less the adapters (browser.py, control_browser.py: they
+# need js and pyscript).
+MODULES = ["__init__", "events", "protocol", "session", "links", "control", "widget"]
 
 pytestmark = [
     pytest.mark.skipif(NODE is None, reason="node is not installed (make test installs it)"),
@@ -82,7 +83,12 @@ ADOPT_TOKEN = "        self.token = message[\"token\"]\n        agents = []\n"
     ("events", "            except Exception as exc:", "            except KeyError as exc:", ["listener_isolation"]),
     # A resume keeps the spent token instead of the server's new one.
     ("session", ADOPT_TOKEN, "        agents = []\n", ["resume"]),
-], ids=["protocol-error-init", "event-order", "payload-order", "listener-isolation", "resume-token"])
+    # A grant restored on a new page on the server's word alone, without this tab's consent.
+    ("session", 'and record["agent"] == self.granted:', ":", ["control_consent"]),
+    # The no-control marker is ignored.
+    ("control", '    if facts.get("noControl"):', '    if facts.get("noControlX"):', ["control_actions"]),
+], ids=["protocol-error-init", "event-order", "payload-order", "listener-isolation", "resume-token", "server-grant",
+        "no-control"])
 def test_the_runner_fails_when_the_core_breaks(tmp_path, module, old, new, failing):
     root = copy_core(tmp_path)
     break_module(root, module, old, new)

@@ -35,7 +35,8 @@ FULL = {
     "view": {"events": [{"type": 3, "data": {"source": 2, "x": 10.5}}, "any JSON", None]},
     "ping": {},
     "started": {"accessCode": "004213", "SID": "chat-42", "token": TOKEN},
-    "resumed": {"accessCode": "004213", "SID": "chat-42", "token": TOKEN, "agents": [{"id": "a1", "name": "Alice"}]},
+    "resumed": {"accessCode": "004213", "SID": "chat-42", "token": TOKEN, "agents": [{"id": "a1", "name": "Alice"}],
+                "control": {"agent": "a1", "name": "Alice", "state": "granted"}},
     "agent_joined": {"id": "0f" * 16, "name": "Alice <b>Agent</b>"},
     "agent_left": {"id": "0f" * 16, "name": "Alice"},
     "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
@@ -48,12 +49,20 @@ FULL = {
     "end": {},
     "joined": {"id": "a1", "name": "Alice", "session": SESSION, "token": TOKEN},
     "session": {"session": SESSION},
+    "control_grant": {"id": "a1"},
+    "control_end": {"id": "a1", "reason": "declined"},
+    "refused": {"id": "a1", "message": "That link leaves the site: it is not followed under control"},
+    "request_control": {},
+    "release_control": {},
+    "act": {"id": "a1", "action": {"kind": "click", "id": 12, "x": 10, "y": 20.5}},
+    "control_request": {"id": "a1", "name": "Alice"},
+    "control_notice": {"code": "declined", "message": "The visitor declined your request for control"},
 }
 
 # The optional fields, which a message may leave out.
 OPTIONAL = {
     "start": ("SID", "url", "networkTimeout"), "resume": ("url", "networkTimeout"), "page": ("title",),
-    "started": ("SID",), "resumed": ("SID",), "ended": ("url",), "error": ("retryAfter",),
+    "started": ("SID",), "resumed": ("SID", "control"), "act": ("id",), "ended": ("url",), "error": ("retryAfter",),
 }
 
 ALL_PAIRS = [(direction, kind) for direction, kinds in DIRECTIONS.items() for kind in kinds]
@@ -104,10 +113,12 @@ def test_a_type_is_refused_where_it_does_not_travel(direction, kind):
 
 
 def test_the_directions_are_the_documented_ones():
-    assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "ping")
-    assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot")
-    assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping")
-    assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong")
+    assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
+                                 "control_end", "refused")
+    assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
+                                 "control_request", "control_end", "act")
+    assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act")
+    assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong", "control_notice")
 
 
 @pytest.mark.parametrize("kind,field", [("start", "networkTimeout"), ("resume", "networkTimeout"), ("error", "retryAfter")])
@@ -391,6 +402,15 @@ def test_fuzz_near_valid_messages_are_accepted_only_when_valid(case):
         }
 
 
+# Values a message may carry: JSON has no infinities (decode refuses them, encode too).
+finite_json_values = json_values.filter(lambda value: "Infinity" not in json.dumps(value))
+
+
+def test_encode_refuses_infinities():
+    with pytest.raises(ValueError):
+        encode("act", action={"kind": "click", "x": float("inf")})
+
+
 @settings(max_examples=200)
 @given(kind=st.sampled_from(ALL_KINDS), data=st.data())
 def test_fuzz_valid_fields_round_trip(kind, data):
@@ -403,9 +423,9 @@ def test_fuzz_valid_fields_round_trip(kind, data):
         elif expected is int:
             fields[name] = data.draw(st.integers())
         elif expected is list:
-            fields[name] = data.draw(st.lists(json_values, max_size=3))
+            fields[name] = data.draw(st.lists(finite_json_values, max_size=3))
         else:
-            fields[name] = data.draw(st.dictionaries(st.text(max_size=5), json_values, max_size=3))
+            fields[name] = data.draw(st.dictionaries(st.text(max_size=5), finite_json_values, max_size=3))
     accept = [kinds for kinds in DIRECTIONS.values() if kind in kinds][0]
     assert decode(encode(kind, **fields), accept) == {"type": kind, **fields}
 

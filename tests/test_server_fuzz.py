@@ -53,6 +53,12 @@ SAMPLES = {
     "rejoin": {"token": "$AGENT_TOKEN"},
     "leave": {},
     "end": {},
+    "control_grant": {"id": "0f" * 16},
+    "control_end": {"id": "0f" * 16, "reason": "revoked"},
+    "refused": {"id": "0f" * 16, "message": "Held off"},
+    "request_control": {},
+    "release_control": {},
+    "act": {"action": {"kind": "click", "id": 1, "x": 1, "y": 1}},
 }
 PLACEHOLDERS = ["$TOKEN", "$AGENT_TOKEN", "$CODE", "$SID"]
 

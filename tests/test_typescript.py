@@ -44,6 +44,10 @@ LOGGED = [
     "StateChanged READY STARTING false",
     "SessionStarted 6 ICB false chat-42",
     "session true chat-42 ICB",
+    # checkEnvironment() says ACB: the control answers run, with nothing to allow, deny or revoke.
+    "allow failed: there is no request for control to allow (state active:wait)",
+    "deny failed: there is no request for control to deny (state active:wait)",
+    "revoke failed: no agent controls the page (state active:wait)",
     "stop ok",
     "stop again failed: there is no co-browse session to stop (state disconnecting)",
     "SessionEnded closed the chat false 0 6",

@@ -2,6 +2,10 @@
  * The agent console: an agent joins a visitor's co-browse session by its access code (or external
  * SID), watches the visitor's state, page and fellow agents, and leaves or ends the session.
  *
+ * With the visitor's consent the agent controls the visitor's page: clicks, typing and the wheel
+ * on the replay are sent as actions (docs/protocol.md, "Remote control"), aimed at the replayed
+ * element's rrweb node id; the visitor's browser decides whether to perform them.
+ *
  * It speaks the wire protocol of docs/protocol.md over the WebSocket /ws/agent: every message is
  * JSON {"v": 1, "type": ..., ...}. Everything that arrives from the network is shown with
  * textContent only, never parsed as HTML.
@@ -37,6 +41,10 @@ const endButton = document.getElementById("end");
 const liveSection = document.getElementById("live");
 const liveNote = document.getElementById("live-note");
 const replayBox = document.getElementById("replay");
+const controlButton = document.getElementById("control");
+const controlNote = document.getElementById("control-note");
+const surface = document.getElementById("control-surface");
+const chooser = document.getElementById("chooser");
 
 // The socket of the join under way or the session joined; null when there is none. Events from
 // any other socket are stale (a failed join, a session left) and are ignored.
@@ -142,8 +150,11 @@ function fitReplay() {
   if (!replayer || !replaySize) {
     return;
   }
-  const room = liveSection.clientWidth - (replayBox.offsetWidth - replayBox.clientWidth);
-  const scale = Math.min(1, room / replaySize.width);
+  const border = replayBox.offsetWidth - replayBox.clientWidth;
+  const room = liveSection.clientWidth - border;
+  // The workspace fills the window: the page is scaled to fit its height too.
+  const roomHeight = liveSection.clientHeight - liveNote.offsetHeight - border - 24;
+  const scale = Math.min(1, room / replaySize.width, roomHeight > 0 ? roomHeight / replaySize.height : 1);
   replayer.wrapper.style.transform = scale < 1 ? "scale(" + scale + ")" : "";
   replayBox.style.width = replaySize.width * scale + "px";
   replayBox.style.height = replaySize.height * scale + "px";
@@ -171,6 +182,9 @@ function showView(events) {
       }
       replayer = new window.rrweb.Replayer([], {
         root: replayBox, liveMode: true, mouseTail: false, showWarning: false, UNSAFE_replayCanvas: false,
+        // Replaying the visitor's focus would move the agent's focus into the replay, away from
+        // the console (and from the control surface the agent types on).
+        triggerFocus: false,
       });
       // Screen readers name a frame by its title; rrweb leaves it without one.
       replayer.iframe.title = REPLAY_TITLE;
@@ -182,6 +196,9 @@ function showView(events) {
       replayer.startLive(lastStamp);
       liveSection.hidden = false;
       say(liveNote, "The visitor's page, live:");
+    }
+    if (!replayable(event)) {
+      continue;
     }
     lastStamp = Math.max(lastStamp, Date.now());
     event.timestamp = lastStamp;
@@ -213,6 +230,17 @@ function dropHandlersInTree(node) {
   (node.childNodes || []).forEach(dropHandlersInTree);
 }
 
+// rrweb replays the visitor's mouseup, mousedown, contextmenu, dblclick and touchmove by
+// dispatching them on the replayed element; with the agent's pointer over the replay, Chromium
+// then reports "Blocked script execution" in the sandboxed frame for each. They show nothing (the
+// click itself is drawn), so they are left out.
+const DISPATCHED_INTERACTIONS = [0, 1, 3, 4, 8];
+
+function replayable(event) {
+  return !(event.type === 3 && event.data && event.data.source === 2 &&
+    DISPATCHED_INTERACTIONS.includes(event.data.type));
+}
+
 function sanitize(event) {
   if (event.type === 2 && event.data) {
     dropHandlersInTree(event.data.node);
@@ -233,7 +261,7 @@ function dropReplayer() {
   }
   replayer = null;
   replaySize = null;
-  replayBox.replaceChildren();
+  replayBox.replaceChildren(surface, chooser);
   replayBox.style.width = "";
   replayBox.style.height = "";
 }
@@ -246,6 +274,8 @@ function stopView() {
 
 function showForm() {
   stopView();
+  showControl(null);
+  document.body.classList.remove("workspace");
   panel.hidden = true;
   form.hidden = false;
   joinButton.disabled = false;
@@ -253,6 +283,7 @@ function showForm() {
 }
 
 function showSession(session) {
+  document.body.classList.add("workspace");
   form.hidden = true;
   panel.hidden = false;
   leaveButton.disabled = false;
@@ -284,9 +315,188 @@ function render(session) {
     return item;
   });
   agentList.replaceChildren(...items);
+  showControl(session.control || null);
 }
 
-// Message types other than these four are not sent to agents, so any other is ignored.
+// Remote control. `control` is the session's control record as the server has it:
+// {agent, name, state: "asking" | "granted"}, or null.
+let control = null;
+let lastMove = 0;
+const MOVE_EVERY_MS = 40;
+
+function controlling() {
+  return !!control && control.agent === myId && control.state === "granted";
+}
+
+function showControl(record) {
+  control = record;
+  const mine = !!record && record.agent === myId;
+  controlButton.textContent = mine && record.state === "granted" ? "Release control" : "Request control";
+  controlButton.disabled = !!record && !(mine && record.state === "granted");
+  if (!record) {
+    say(controlNote, "");
+  } else if (mine) {
+    say(controlNote, record.state === "granted"
+      ? "You control the visitor's page: click, type and scroll in it."
+      : "Waiting for the visitor to allow control…");
+  } else {
+    say(controlNote, record.state === "granted"
+      ? (record.name || "Another agent") + " controls the visitor's page."
+      : (record.name || "Another agent") + " asked the visitor for control.");
+  }
+  const active = controlling();
+  surface.hidden = !active;
+  replayBox.classList.toggle("controlled", active);
+  if (!active) {
+    closeChooser();
+  }
+}
+
+controlButton.addEventListener("click", () => {
+  say(statusBox, "");
+  send(socket, controlling() ? "release_control" : "request_control");
+  if (!controlling()) {
+    controlButton.disabled = true;
+  }
+});
+
+function act(action) {
+  if (controlling()) {
+    send(socket, "act", { action: action });
+  }
+}
+
+// The point of the visitor's viewport under the agent's pointer, and the replayed element there.
+function aim(event) {
+  if (!replayer || !replayer.iframe) {
+    return null;
+  }
+  const frame = replayer.iframe;
+  const rect = frame.getBoundingClientRect();
+  const scale = frame.offsetWidth ? rect.width / frame.offsetWidth : 1;
+  const x = Math.round((event.clientX - rect.left) / scale);
+  const y = Math.round((event.clientY - rect.top) / scale);
+  const doc = frame.contentDocument;
+  const node = doc ? doc.elementFromPoint(x, y) : null;
+  const id = node ? replayer.getMirror().getId(node) : -1;
+  return { id: typeof id === "number" && id >= 0 ? id : -1, x: x, y: y, node: node, scale: scale, rect: rect };
+}
+
+surface.addEventListener("mousemove", (event) => {
+  const now = Date.now();
+  if (now - lastMove < MOVE_EVERY_MS) {
+    return;
+  }
+  lastMove = now;
+  const at = aim(event);
+  if (at) {
+    act({ kind: "move", id: at.id, x: at.x, y: at.y });
+  }
+});
+
+surface.addEventListener("mousedown", (event) => {
+  // The surface takes the focus, so that the agent's keys go to the visitor's page.
+  event.preventDefault();
+  surface.focus();
+});
+
+surface.addEventListener("click", (event) => {
+  const at = aim(event);
+  if (!at) {
+    return;
+  }
+  act({ kind: "click", id: at.id, x: at.x, y: at.y });
+  if (at.node && at.node.localName === "select" && at.id >= 0) {
+    openChooser(at);
+  }
+});
+
+surface.addEventListener("dblclick", (event) => {
+  const at = aim(event);
+  if (at) {
+    act({ kind: "dblclick", id: at.id, x: at.x, y: at.y });
+  }
+});
+
+surface.addEventListener("wheel", (event) => {
+  event.preventDefault();
+  const at = aim(event);
+  if (at) {
+    const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
+    act({ kind: "wheel", id: at.id, x: at.x, y: at.y, dx: Math.round(event.deltaX * unit), dy: Math.round(event.deltaY * unit) });
+  }
+}, { passive: false });
+
+const NAMED_KEYS = ["Enter", "Tab", "Escape", "Backspace", "Delete", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
+
+surface.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && event.shiftKey) {
+    // Tab and Escape go to the visitor's page; Shift+Escape leaves it for the console's buttons.
+    event.preventDefault();
+    controlButton.focus();
+    return;
+  }
+  if (event.key.length !== 1 && !NAMED_KEYS.includes(event.key)) {
+    return;
+  }
+  event.preventDefault();
+  act({
+    kind: "key", key: event.key, shiftKey: event.shiftKey, ctrlKey: event.ctrlKey, altKey: event.altKey,
+    metaKey: event.metaKey,
+  });
+});
+
+// A <select> on the visitor's page is chosen from a copy of its options, over the replayed one.
+function openChooser(at) {
+  const options = Array.from(at.node.options || []).map((option, index) => {
+    const copy = document.createElement("option");
+    copy.value = String(index);
+    copy.textContent = option.textContent;
+    return copy;
+  });
+  if (!options.length) {
+    return;
+  }
+  chooser.replaceChildren(...options);
+  chooser.size = Math.min(8, Math.max(2, options.length));
+  chooser.selectedIndex = Math.max(0, at.node.selectedIndex);
+  chooser.dataset.target = String(at.id);
+  const box = at.node.getBoundingClientRect();
+  const home = replayBox.getBoundingClientRect();
+  const frame = at.rect;
+  chooser.style.left = frame.left - home.left + box.left * at.scale + "px";
+  chooser.style.top = frame.top - home.top + box.bottom * at.scale + "px";
+  chooser.hidden = false;
+  chooser.focus();
+}
+
+function closeChooser() {
+  if (!chooser.hidden) {
+    chooser.hidden = true;
+    if (document.activeElement === chooser && !surface.hidden) {
+      surface.focus();
+    }
+  }
+}
+
+function choose() {
+  act({ kind: "choose", id: Number(chooser.dataset.target), index: chooser.selectedIndex });
+  closeChooser();
+}
+
+chooser.addEventListener("click", choose);
+chooser.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    choose();
+  } else if (event.key === "Escape") {
+    event.preventDefault();
+    closeChooser();
+  }
+});
+chooser.addEventListener("blur", closeChooser);
+
+// Message types other than these are not sent to agents, so any other is ignored.
 function handle(ws, message) {
   switch (message.type) {
     case "joined":
@@ -299,6 +509,9 @@ function handle(ws, message) {
       showSession(message.session || {});
       break;
     case "pong":
+      break;
+    case "control_notice":
+      say(statusBox, String(message.message));
       break;
     case "view":
       if (myId !== null) {
