@@ -215,6 +215,15 @@ def test_a_whole_session_under_the_readme_policy(new_page, server, site, pages, 
     visitor.locator("#own").click()
     expect(replay(agent).locator("#own")).to_have_text("clicked")
 
+    # Remote control's dialog and bar are styled under the same policy.
+    agent.get_by_role("button", name="Request control").click()
+    visitor.get_by_role("alertdialog", name="Allow Alice to control this page?").get_by_role("button", name="Allow").click()
+    stop = visitor.get_by_role("button", name="Stop control")
+    expect(stop).to_be_visible()
+    assert stop.evaluate("(element) => getComputedStyle(element).backgroundColor") == "rgb(179, 38, 30)"
+    stop.click()
+    expect(agent.get_by_role("button", name="Request control")).to_be_visible()
+
     assert visitor.evaluate("Cobrowse.API.Session.stop()")["result"] is True
     assert wait_heard(visitor, "SessionEnded")[0]["reason"] == "USER_INITIATED"
     assert violations == []
