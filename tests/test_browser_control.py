@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from axe import assert_accessible, shadow_nodes
 from helpers import boot, heard, join, start, wait_heard
 from test_browser_liveview import replay
 
@@ -167,6 +168,22 @@ def test_asking_allowing_denying_and_stopping_follow_the_contract(new_page, serv
     click(agent, "#add")
     visitor.wait_for_timeout(300)
     expect(visitor.locator("#count")).to_have_text("0")
+
+
+def test_the_consent_dialog_the_controlled_page_and_the_workspace_pass_axe(new_page, server, site, runtime):
+    visitor, agent = watched(new_page, server, site, runtime, "axe")
+    assert_accessible(agent)
+    request(agent)
+    expect(consent(visitor)).to_be_visible()
+    # The customer's page is not ours to judge: axe checks the widget, the dialog included.
+    results = assert_accessible(visitor, "#cobrowse-widget")
+    assert shadow_nodes(results, "#cobrowse-widget") >= 5
+    assert_accessible(agent)
+    consent(visitor).get_by_role("button", name="Allow").click()
+    expect(visitor.get_by_role("button", name="Stop control")).to_be_visible()
+    assert_accessible(visitor, "#cobrowse-widget")
+    expect(agent.get_by_role("button", name="Release control")).to_be_visible()
+    assert_accessible(agent)
 
 
 def test_the_agent_clicks_types_submits_checks_chooses_and_scrolls(new_page, server, site, runtime):
