@@ -270,6 +270,9 @@ def test_the_agent_console_passes_axe_and_works_with_the_keyboard(new_page, serv
     agent.emulate_media(reduced_motion="reduce")
     assert agent.evaluate(pointer) == "0s"
 
+    # The workspace's bar: Request control first, then Leave and End session.
+    agent.keyboard.press("Tab")
+    assert focused_id(agent) == "control"
     agent.keyboard.press("Tab")
     assert focused_id(agent) == "leave"
     agent.keyboard.press("Tab")
