@@ -51,7 +51,7 @@ import time
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, RedisError, WatchError
+from redis.exceptions import ConnectionError, NoScriptError, RedisError, WatchError
 
 from cobrowse.engine import VIEW, Engine, Unavailable, logged
 from cobrowse.store import (BATCH, JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, LOST, RETIRED_CODE_SECONDS, VIEW_LOG_CHARS,
@@ -399,6 +399,10 @@ class RedisViewLog(ViewLog):
         self.limit = limit
         self._record = client.register_script(RECORD)
         self._read = client.register_script(READ)
+        # The views of this event-loop tick waiting to be recorded: (keys, args, future); and
+        # the batches on their way.
+        self._batch = []
+        self._sending = set()
 
     @staticmethod
     def _keys(code):
@@ -408,10 +412,53 @@ class RedisViewLog(ViewLog):
         return await self._record(keys=self._keys(code), args=[text, "1" if full else "0", self.limit])
 
     async def record_and_publish(self, code, text, full, origin):
-        """``record``, and publish the view on the session's channel in the same call."""
-        return await self._record(keys=self._keys(code) + [_key("c", code)],
-                                  args=[text, "1" if full else "0", self.limit, origin, INLINE_CHARS,
-                                        _key("big", code, ""), BIG_VIEW_SECONDS])
+        """``record``, and publish the view on the session's channel in the same call. The views
+        of one event-loop tick go to Redis together, in one pipeline, in the order they came."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._batch.append((self._keys(code) + [_key("c", code)],
+                            [text, "1" if full else "0", self.limit, origin, INLINE_CHARS,
+                             _key("big", code, ""), BIG_VIEW_SECONDS], future))
+        if len(self._batch) == 1:
+            loop.call_soon(self._send_batch)
+        return await future
+
+    def _send_batch(self):
+        batch, self._batch = self._batch, []
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch):
+        """Run the record script for each view of ``batch`` and answer each one's future."""
+        try:
+            if len(batch) == 1:
+                keys, args, future = batch[0]
+                replies = [await self._record(keys=keys, args=args)]
+            else:
+                replies = await self._pipelined(batch)
+        except Exception as error:  # noqa: BLE001 - every waiting view gets the failure.
+            replies = [error] * len(batch)
+        for (keys, args, future), reply in zip(batch, replies):
+            if isinstance(reply, NoScriptError):
+                # Redis lost its scripts (it restarted): the script object loads it again.
+                try:
+                    reply = await self._record(keys=keys, args=args)
+                except Exception as error:  # noqa: BLE001 - given to the view's publisher.
+                    reply = error
+            if future.done():
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+    async def _pipelined(self, batch):
+        """The replies of ``batch`` in one round trip; a failed view's is its ``ResponseError``."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys, args, _ in batch:
+                pipe.execute_command("EVALSHA", self._record.sha, len(keys), *keys, *args)
+            return await pipe.execute(raise_on_error=False)
 
     async def read(self, code, after=0, count=BATCH):
         reply = await self._read(keys=self._keys(code), args=[after, count])
