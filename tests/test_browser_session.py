@@ -218,5 +218,6 @@ Events.StateChanged.listen(heard)
     visitor = new_page(site.page(server, runtime, head=head, site_code="PY-1"))
     boot(visitor)
     start(visitor)
-    visitor.wait_for_function("window.pyHeard && window.pyHeard.length >= 3")
+    # CPython starting on the main thread takes seconds, far more on a loaded machine.
+    visitor.wait_for_function("window.pyHeard && window.pyHeard.length >= 3", timeout=120000)
     assert visitor.evaluate("Array.from(window.pyHeard)")[-2:] == ["STARTING PY-1", "ACTIVE:WAIT PY-1"]
