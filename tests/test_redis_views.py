@@ -6,6 +6,7 @@ import asyncio
 import redis.asyncio as aioredis
 
 from cobrowse.redis_engine import RedisViewLog
+from helpers import run_async
 
 
 def record_together(url, views, flush_scripts=False):
@@ -34,7 +35,7 @@ def record_together(url, views, flush_scripts=False):
         await pubsub.aclose()
         await client.aclose()
         return numbers, logs, heard
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def test_views_of_one_tick_are_numbered_logged_and_published_in_order(redis):
