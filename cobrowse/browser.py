@@ -35,6 +35,9 @@ LEAVE_GRACE_MS = 1500
 HEARTBEAT_MS = 5000
 SILENCE_MS = 2 * HEARTBEAT_MS + 1000
 
+# The API commands that remote control (``control_browser.RemoteControl``) answers.
+CONTROL_COMMANDS = ("allowControl", "denyControl", "revokeControl")
+
 # Site owners theme the widget with CSS custom properties set on its host element
 # (#cobrowse-widget) or any ancestor: --cobrowse-accent, --cobrowse-accent-text, --cobrowse-font,
 # --cobrowse-radius and --cobrowse-top/right/bottom/left. The defaults are the fallbacks of var(),
@@ -129,11 +132,9 @@ class Widget:
         self._socket_proxies = {}
         for signal in Events.signals():
             signal.on_error = _report_listener_error
-        # Remote control lives in its own module, which builds on this one: imported here, once
-        # this module is complete. The tab keeps its grant across page loads.
-        from cobrowse.control_browser import RemoteControl
-
-        self.control = RemoteControl(self)
+        # Remote control (``control_browser``), built by ``_remote_control()`` the first time it
+        # is needed. The tab keeps its grant across page loads.
+        self.control = None
         self.control_key = self.storage_key + "|control"
         self.saved_grant = None
 
@@ -186,8 +187,8 @@ class Widget:
             if ok and self.socket is None:
                 session.connection_lost()
             return {"result": ok, "description": description}
-        if name in self.control.COMMANDS:
-            return self.control.command(name)
+        if name in CONTROL_COMMANDS:
+            return self._remote_control().command(name)
         if name == "popup":
             self.popups[args.get("which")] = bool(args.get("enabled"))
             return {"result": True}
@@ -230,7 +231,7 @@ class Widget:
         try:
             message = self.session.receive(event.data)
             if message["type"] == "act":
-                self.control.act(message)
+                self._remote_control().act(message)
             if message["type"] in ("resumed", "started"):
                 self.lost_at = None
                 self.attempt = 0
@@ -317,7 +318,22 @@ class Widget:
             self.flush_scheduled = True
             js.setTimeout(self._flush_proxy, 0)
         self._render()
-        self.control.sync()
+        if self.control is not None or session.control:
+            self._remote_control().sync()
+
+    def _remote_control(self):
+        """This page's remote control, built the first time it is needed: when an agent asks
+        for control, a resumed page is under control, or the page calls a control command.
+
+        MicroPython compiles every module it imports on the page's main thread, so a visitor
+        whom no agent asks for control never pays for ``control_browser``. It builds on this
+        module, so it is imported here, once this module is complete.
+        """
+        if self.control is None:
+            from cobrowse.control_browser import RemoteControl
+
+            self.control = RemoteControl(self)
+        return self.control
 
     def _sync_live_view(self):
         """Record the page while agents watch: a full snapshot on each new socket and when the

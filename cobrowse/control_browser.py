@@ -4,8 +4,10 @@ actions on the page.
 Public names:
 
 - ``RemoteControl(widget)``: one page's remote control, beside the ``browser.Widget`` it belongs
-  to. The widget hands it the API commands of ``RemoteControl.COMMANDS`` (``command``), the
-  agents' ``act`` messages (``act``) and calls ``sync()`` after each change of the session.
+  to, which builds it the first time it is needed. The widget hands it the API commands of
+  ``browser.CONTROL_COMMANDS`` (``command``), the agents' ``act`` messages (``act``) and calls
+  ``sync()`` after each change of the session. It tells screen readers what changed through
+  the widget's own live region.
 
 Decisions live in ``cobrowse.control`` and ``cobrowse.session``: whether an agent holds control,
 whether this action may touch this element now. This module only asks the loader
@@ -35,21 +37,18 @@ STYLE = """
   border-bottom: 14px solid #d4380d; transform: rotate(-30deg); transform-origin: 0 0; }
 .control-pointer .label { margin: 2px 0 0 10px; padding: 1px 6px; border-radius: 4px; background: #d4380d;
   color: #fff; white-space: nowrap; }
-.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 """
 
 
 class RemoteControl:
     """Remote control on one page: consent, the controlled frame, and agents' actions."""
 
-    COMMANDS = ("allowControl", "denyControl", "revokeControl")
-
     def __init__(self, widget):
         self.widget = widget
         self.session = widget.session
         self.shown = None  # What the UI shows now: ("asking" | "granted", agent id), or None.
         self.layer = None  # The element holding the dialog or the frame.
-        self.announcer = None  # A live region that tells screen readers what changed.
+        self.styled = False  # Whether the widget's shadow root has this module's style sheet.
         self.returning_focus = None  # What had the focus before the consent dialog took it.
         self.requests = 0  # Requests seen so far: a timeout is for one of them only.
 
@@ -105,8 +104,8 @@ class RemoteControl:
         self._clear()
         if wanted is None:
             if previous is not None:
-                self._announce("The agent no longer controls this page." if previous[0] == "granted"
-                               else "The request for control ended.")
+                self.widget._say("The agent no longer controls this page." if previous[0] == "granted"
+                                 else "The request for control ended.")
         elif wanted[0] == "asking":
             self._ask(record.get("name") or "An agent")
         else:
@@ -116,17 +115,12 @@ class RemoteControl:
 
     def _root(self):
         root = self.widget.root
-        if self.announcer is None:
+        if not self.styled:
             # Beside the widget's own sheet, constructed for the same reason: a page's
             # Content-Security-Policy needs no 'unsafe-inline' for it.
             root.adoptedStyleSheets.push(_style_sheet(STYLE))
-            self.announcer = _element("div", cls="sr-only", role="status", aria_live="polite")
-            root.appendChild(self.announcer)
+            self.styled = True
         return root
-
-    def _announce(self, text):
-        self._root()
-        self.announcer.textContent = text
 
     def _clear(self):
         js.window.Cobrowse._control.pointer(None)
@@ -192,7 +186,7 @@ class RemoteControl:
         root.appendChild(layer)
         self.layer = layer
         js.window.Cobrowse._control.pointer(pointer)
-        self._announce("%s is controlling this page. Press Stop control to end it." % name)
+        self.widget._say("%s is controlling this page. Press Stop control to end it." % name)
 
     def _expire(self, serial, agent_id):
         if serial == self.requests:

@@ -62,6 +62,31 @@ SHOP = """
 """
 
 
+# Reaches the widget's MicroPython from the page through PyScript's hooks, so that a test can
+# read which modules it has imported. PyScript is imported only once the loader has added the
+# widget's script tag with its config (imported earlier, PyScript would start a default
+# interpreter of its own); the interpreter becomes ready only after fetches, later than this.
+PYTHON_HOOK = """<script>
+new MutationObserver(function (records, observer) {
+  if (!document.querySelector('script[type="mpy"]')) return;
+  observer.disconnect();
+  import("%s/static/pyscript/core.js").then(function (core) {
+    core.hooks.main.onReady.add(function (wrap, element) {
+      if (element.type === "mpy") window.widgetPython = wrap.interpreter;
+    });
+  });
+}).observe(document.head, { childList: true });
+</script>"""
+
+
+def python_modules(page):
+    """The modules the widget's MicroPython has imported (``sys.modules``)."""
+    return page.evaluate("""() => {
+        window.widgetPython.runPython("__import__('js').window.widgetModules = ' '.join(__import__('sys').modules)");
+        return window.widgetModules.split(' ');
+    }""")
+
+
 def shop(site, server, runtime, name, **attributes):
     next_path = "/control-next-%s-%s.html" % (name, runtime)
     site.page(server, runtime, '<h1 id="title">Next</h1><button id="again" type="button" onclick="window.clicked = true">Again</button>',
@@ -148,6 +173,8 @@ def test_asking_allowing_denying_and_stopping_follow_the_contract(new_page, serv
     expect(visitor.get_by_role("button", name="Stop control")).to_be_visible()
     expect(visitor.get_by_text("Alice is controlling this page", exact=True)).to_be_visible()
     expect(visitor.get_by_role("status").filter(has_text="Press Stop control to end it")).to_have_count(1)
+    # Remote control speaks through the widget's one live region.
+    expect(visitor.locator("#cobrowse-widget [aria-live]")).to_have_count(1)
     expect(visitor.locator(".control-frame")).to_be_visible()
     assert visitor.evaluate("Cobrowse.API.Session.getState()") == "ACTIVE:ESCALATED"
     assert visitor.evaluate("Cobrowse.API.Session.mode") == "ACB"
@@ -282,6 +309,9 @@ def test_control_survives_a_same_site_page_load_and_ends_with_the_session(new_pa
     visitor.wait_for_function("window.heard.some((e) => e[0] === 'StateChanged')")
     assert states(visitor) == [("INIT", "ACTIVE:ESCALATED")]
     expect(consent(visitor)).to_have_count(0)
+    # The new page shows that Alice controls it, as the first one did.
+    expect(visitor.get_by_role("button", name="Stop control")).to_be_visible()
+    expect(visitor.get_by_text("Alice is controlling this page", exact=True)).to_be_visible()
     expect(replay(agent).locator("#title")).to_have_text("Next", timeout=20000)
     click(agent, "#again")
     visitor.wait_for_function("window.clicked === true")
@@ -292,6 +322,27 @@ def test_control_survives_a_same_site_page_load_and_ends_with_the_session(new_pa
     assert visitor.evaluate("Cobrowse.API.Session.stop()")["result"] is True
     wait_heard(visitor, "SessionEnded")
     assert visitor.evaluate("sessionStorage.length") == 0
+
+
+def test_remote_control_is_loaded_only_once_an_agent_asks_for_it(new_page, server, site, runtime):
+    # MicroPython compiles each module it imports on the page's main thread: a visitor whom no
+    # agent asks for control must not pay for remote control's browser side.
+    visitor = new_page(shop(site, server, runtime, "lazy", head=PYTHON_HOOK % server.base))
+    boot(visitor)
+    loaded = python_modules(visitor)
+    assert "cobrowse.browser" in loaded and "cobrowse.control_browser" not in loaded, loaded
+    code = start(visitor)
+    agent = new_page()
+    join(agent, server, code)
+    wait_heard(visitor, "AgentConnected")
+    assert "cobrowse.control_browser" not in python_modules(visitor)
+    # The first request still shows the dialog, and control works from there.
+    request(agent)
+    expect(consent(visitor)).to_be_visible()
+    assert "cobrowse.control_browser" in python_modules(visitor)
+    consent(visitor).get_by_role("button", name="Allow").click()
+    expect(visitor.get_by_role("button", name="Stop control")).to_be_visible()
+    expect(agent.get_by_role("button", name="Release control")).to_be_visible()
 
 
 def test_a_page_without_ui_answers_through_the_api(new_page, server, site, runtime):
