@@ -11,6 +11,9 @@ cobrowse server:
   a main-thread ``<script type="py">``, so CPython starts on the page's main thread.
 - ``bare``: a bare PyScript page on the same runtime, loaded from the same server, whose only
   Python puts "hello" in the DOM; ready is when that text appears (a MutationObserver).
+- with ``--against NAME=DIR`` (MicroPython only, repeatable): the ``widget`` page again, its
+  widget loaded from a server of its own running the checkout in DIR (a copy of main, say), so
+  that a change and what it replaces are measured side by side in one run.
 
 On the pages with a Python listener, ``python`` is when that listener is attached and the page
 heard from it; long tasks are counted until both ready and python, plus ``--settle-ms``: the
@@ -171,10 +174,16 @@ class Server(ServerProcess):
 
 
 class Site:
-    """The customer's site: the benchmark pages, on http://localhost:PORT (another origin)."""
+    """The customer's site: the benchmark pages, on http://localhost:PORT (another origin).
 
-    def __init__(self, server):
+    ``against`` maps the name of each extra MicroPython variant to the server of its checkout.
+    """
+
+    def __init__(self, server, against=None):
+        self.servers = dict(against or {})
         pages = {}
+        for name, other in self.servers.items():
+            pages["/%s-micropython.html" % name] = WIDGET_PAGE.format(server=other.base, runtime="micropython", python="")
         for runtime in RUNTIMES:
             tag = "py" if runtime == "pyodide" else "mpy"
             interpreter = "%s/static/%s/%s.mjs" % (server.base, runtime, runtime)
@@ -196,6 +205,10 @@ class Site:
 
     def url(self, runtime, variant):
         return "%s/%s-%s.html" % (self.base, variant, runtime)
+
+    def server_for(self, variant, server):
+        """The cobrowse server a variant's page loads from (``server`` unless it is an extra one)."""
+        return self.servers.get(variant, server)
 
     def stop(self):
         self.server.stop()
@@ -361,12 +374,12 @@ def median(values):
     return round(statistics.median(values), 1) if values else None
 
 
-def summarize(samples, runtimes):
+def summarize(samples, variants):
     """Medians per runtime, variant and cache state, and the widget/bare ratios."""
     summary = {}
-    for runtime in runtimes:
+    for runtime in variants:
         summary[runtime] = {}
-        for variant in VARIANTS[runtime]:
+        for variant in variants[runtime]:
             row = summary[runtime][variant] = {}
             for cache in CACHES:
                 picked = [s for s in samples if (s["runtime"], s["variant"], s["cache"]) == (runtime, variant, cache)]
@@ -376,7 +389,7 @@ def summarize(samples, runtimes):
                 row["%s_samples_ready_ms" % cache] = [s["ready_ms"] for s in picked]
         for cache in CACHES:
             bare = summary[runtime]["bare"]["%s_ready_ms" % cache]
-            for variant in VARIANTS[runtime]:
+            for variant in variants[runtime]:
                 mine = summary[runtime][variant]["%s_ready_ms" % cache]
                 summary[runtime][variant]["%s_ratio" % cache] = round(mine / bare, 2) if mine and bare else None
             # The two variants of one round run back to back, so the ratio within a round is
@@ -385,8 +398,10 @@ def summarize(samples, runtimes):
             for sample in samples:
                 if (sample["runtime"], sample["cache"]) == (runtime, cache):
                     paired.setdefault(sample["round"], {})[sample["variant"]] = sample["ready_ms"]
-            ratios = [pair["widget"] / pair["bare"] for pair in paired.values() if "widget" in pair and "bare" in pair]
-            summary[runtime]["widget"]["%s_paired_ratio" % cache] = round(statistics.median(ratios), 2) if ratios else None
+            for variant in variants[runtime]:
+                ratios = [pair[variant] / pair["bare"] for pair in paired.values() if variant in pair and "bare" in pair]
+                if variant != "bare":
+                    summary[runtime][variant]["%s_paired_ratio" % cache] = round(statistics.median(ratios), 2) if ratios else None
     return summary
 
 
@@ -398,7 +413,7 @@ def ms(value):
     return "%.0f" % value if value is not None else "n/a"
 
 
-def table(summary, runtimes):
+def table(summary, variants):
     lines = [
         "| Runtime | Variant | Ready cold (ms) | Ready warm (ms) | /bare cold | /bare warm "
         "| Python listener cold (ms) | Python listener warm (ms) "
@@ -406,8 +421,8 @@ def table(summary, runtimes):
         "| Longest task cold (ms) | Longest task warm (ms) |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    for runtime in runtimes:
-        for variant in VARIANTS[runtime]:
+    for runtime in variants:
+        for variant in variants[runtime]:
             row = summary[runtime][variant]
             lines.append("| %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 runtime, variant, ms(row["cold_ready_ms"]), ms(row["warm_ready_ms"]),
@@ -486,16 +501,26 @@ def main(argv=None):
                         help="how long after ready long tasks are still counted (default 500)")
     parser.add_argument("--idle-ms", type=int, default=750,
                         help="how long a just-launched browser idles on a blank page first (default 750)")
+    parser.add_argument("--against", action="append", default=[], metavar="NAME=DIR",
+                        help="also load the MicroPython widget from the checkout in DIR, served by its own server, "
+                             "as variant NAME (repeatable)")
     args = parser.parse_args(argv)
     runtimes = tuple(args.runtime or RUNTIMES)
+    against = dict(spec.split("=", 1) for spec in args.against)
+    variants = {runtime: VARIANTS[runtime] for runtime in runtimes}
+    if against and "micropython" in variants:
+        variants["micropython"] = ("widget",) + tuple(against) + ("bare",)
 
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="cobrowse-bench-"))
     samples = []
     server = site = None
+    others = {}
     try:
         server = Server()
-        site = Site(server)
+        for name, folder in against.items():
+            others[name] = ServerProcess(agent_key=AGENT_KEY, cwd=Path(folder).resolve())
+        site = Site(server, others)
         with sync_playwright() as playwright:
             blocking = check_blocking(playwright, scratch / "guard", site)
             print("guard: a request to http://example.com/ -> %s; seen: %s" % (blocking["outcome"], blocking["seen"]))
@@ -504,23 +529,23 @@ def main(argv=None):
             # every file before any measured load.
             warm = {}
             for runtime in runtimes:
-                for variant in VARIANTS[runtime]:
+                for variant in variants[runtime]:
                     warm[runtime, variant] = scratch / ("warm-%s-%s" % (runtime, variant))
                     for _ in range(WARM_PRIMING_LOADS):
-                        load(playwright, warm[runtime, variant], site.url(runtime, variant), server, site.landing, args,
-                             python=has_python(runtime, variant))
+                        load(playwright, warm[runtime, variant], site.url(runtime, variant), site.server_for(variant, server),
+                             site.landing, args, python=has_python(runtime, variant))
 
             for number in range(args.rounds):
                 for runtime in runtimes:
-                    order = VARIANTS[runtime] if number % 2 == 0 else VARIANTS[runtime][::-1]
+                    order = variants[runtime] if number % 2 == 0 else variants[runtime][::-1]
                     for cache in CACHES:
                         for variant in order:
                             if cache == "cold":
                                 profile = scratch / ("cold-%d-%s-%s" % (number, runtime, variant))
                             else:
                                 profile = warm[runtime, variant]
-                            result = load(playwright, profile, site.url(runtime, variant), server, site.landing, args,
-                                          python=has_python(runtime, variant))
+                            result = load(playwright, profile, site.url(runtime, variant), site.server_for(variant, server),
+                                          site.landing, args, python=has_python(runtime, variant))
                             if cache == "cold":
                                 shutil.rmtree(profile, ignore_errors=True)
                             result.update(round=number + 1, runtime=runtime, variant=variant, cache=cache)
@@ -537,9 +562,11 @@ def main(argv=None):
             site.stop()
         if server:
             server.stop()
+        for other in others.values():
+            other.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
-    summary = summarize(samples, runtimes)
+    summary = summarize(samples, variants)
     checks = targets(summary)
     outside = sorted({url for sample in samples for url in sample["outside"]})
     # The files and resource timeline of the first measured load of each kind show where the
@@ -593,7 +620,7 @@ def main(argv=None):
         "TBT = sum of (long task - 50 ms) until ready + %d ms."
         % (args.rounds, report["date"], os.cpu_count(), report["machine"]["browser"], args.settle_ms),
         "",
-        table(summary, runtimes),
+        table(summary, variants),
         "",
         "Targets:",
         "",
