@@ -15,7 +15,8 @@ Public names:
 
 Routes: ``/`` and ``/demo/`` (the demo site), ``/static/`` (the loader and vendored runtimes),
 ``/pyscript.toml`` and ``/cobrowse/*.py`` (the browser's Python modules, exactly those listed in
-pyscript.toml), ``/agent`` (the agent console), ``/healthz`` (200 while this process reaches its
+pyscript.toml; ``[files]`` modules also as MicroPython bytecode, ``/cobrowse/*.mpy``, which the
+served pyscript.toml then names instead: see ``bytecode``), ``/agent`` (the agent console), ``/healthz`` (200 while this process reaches its
 shared state, else 503), ``/ws/visitor`` and ``/ws/agent`` (the wire protocol of
 ``docs/protocol.md``, handled by ``relay.Relay``).
 
@@ -41,11 +42,13 @@ from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cobrowse import protocol
+from cobrowse.bytecode import Compiler, with_bytecode
 from cobrowse.engine import MemoryEngine
 from cobrowse.relay import AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS, Relay
 
@@ -60,11 +63,13 @@ mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/x-python", ".py")
+mimetypes.add_type("application/x-micropython-bytecode", ".mpy")
 mimetypes.add_type("application/toml", ".toml")
 mimetypes.add_type("text/plain", ".ts")  # TypeScript declarations (cobrowse.d.ts), not MPEG streams.
 
 # Types worth compressing; wasm compresses to about half.
-COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm", "application/toml")
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm", "application/toml",
+                "application/x-micropython-bytecode")
 
 # How long browsers may keep what we serve. The loader's URL is fixed in customers' pages, so it
 # (and the config it reads) is fresh within minutes yet served from cache meanwhile; the Python
@@ -82,17 +87,22 @@ CLOSE_FORBIDDEN_ORIGIN = 4403  # A page of an origin that may not use this endpo
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def browser_modules():
-    """The Python files the browser may fetch: the [files] table of pyscript.toml."""
+def browser_modules(table=None):
+    """The Python files the browser may fetch: the tables of pyscript.toml (or only ``table``,
+    ``"files"`` for the widget's core on MicroPython)."""
     text = (ROOT / "pyscript.toml").read_text()
+    if table is not None:
+        text = re.search(r"^\[%s\]\n(.*?)(?=^\[|\Z)" % re.escape(table), text, re.M | re.S).group(1)
     return {source.lstrip("./") for source in re.findall(r'^\s*"([^"]+)"\s*=', text, re.M)}
 
 
-def build_hash(root=ROOT):
-    """A short hash of the browser's Python modules and config: the build the loader asks for."""
+def build_hash(root=ROOT, compiler=None):
+    """A short hash of the browser's Python modules and config, and of the ``compiler`` that
+    turns them into bytecode (if any): the build the loader asks for."""
     digest = hashlib.sha256()
     for name in sorted(browser_modules()) + ["pyscript.toml"]:
         digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    digest.update(str(compiler and compiler.version).encode())
     return digest.hexdigest()[:16]
 
 
@@ -126,12 +136,15 @@ class StaticFiles:
         key = (path, stat.st_mtime_ns, stat.st_size)
         entry = self._cache.get(key)
         if entry is None:
-            body = path.read_bytes()
-            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            packed = gzip.compress(body, 6, mtime=0) if kind.startswith(COMPRESSIBLE) and len(body) > 1024 else None
-            etag = '"%x-%x"' % (stat.st_mtime_ns, stat.st_size)
-            entry = self._cache[key] = (body, packed, kind, etag)
+            entry = self._cache[key] = self.entry(path.name, path.read_bytes(), '"%x-%x"' % (stat.st_mtime_ns, stat.st_size))
         return entry
+
+    @staticmethod
+    def entry(name, body, etag):
+        """What ``respond`` serves: the body, its gzip (or None), its type by ``name``, its ETag."""
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        packed = gzip.compress(body, 6, mtime=0) if kind.startswith(COMPRESSIBLE) and len(body) > 1024 else None
+        return body, packed, kind, etag
 
     def response(self, request, relative, cache=None, headers=None):
         if self.allowed is not None and relative not in self.allowed:
@@ -139,11 +152,15 @@ class StaticFiles:
         path = (self.folder / relative).resolve()
         if self.folder not in path.parents or not path.is_file():
             return not_found()
-        body, packed, kind, etag = self._load(path)
+        return self.respond(request, self._load(path), cache or self.cache(relative), headers)
+
+    def respond(self, request, entry, cache, headers=None):
+        """Serve ``entry`` (see ``entry``) with Cache-Control ``cache`` and ``headers``."""
+        body, packed, kind, etag = entry
         headers = {
             **(headers or {}),
             "ETag": etag,
-            "Cache-Control": cache or self.cache(relative),
+            "Cache-Control": cache,
             "Access-Control-Allow-Origin": "*",
             "Cross-Origin-Resource-Policy": "cross-origin",
             "Vary": "Accept-Encoding",
@@ -372,8 +389,10 @@ class SiteFiles:
     """Every file the server serves: the demo site, the loader and runtimes, the browser's
     Python modules and the agent console's files; ``routes()`` gives their routes."""
 
-    def __init__(self, root):
+    def __init__(self, root, compiler=None):
         self.root = root
+        self.compiler = compiler or Compiler()
+        self.core = browser_modules("files")
         self.static = StaticFiles(root / "static",
                                   cache=lambda relative: CACHE_LOADER if relative == "cobrowse.js" else CACHE_RUNTIME)
         self.site = StaticFiles(root, allowed={"index.html", "pyscript.toml"})
@@ -400,9 +419,18 @@ class SiteFiles:
         return Response(status_code=204)
 
     async def toml(self, request):
-        # The build hash travels with the config: the loader adds it to every module's URL.
-        build = {"X-Cobrowse-Build": build_hash(self.root), "Access-Control-Expose-Headers": "X-Cobrowse-Build"}
-        return self.site.response(request, "pyscript.toml", cache=CACHE_LOADER, headers=build)
+        # The build hash travels with the config: the loader adds it to every module's URL. The
+        # config names the core's modules as bytecode where the compiler made it.
+        build = build_hash(self.root, self.compiler)
+        headers = {"X-Cobrowse-Build": build, "Access-Control-Expose-Headers": "X-Cobrowse-Build"}
+        compiled = await run_in_threadpool(self._compiled)
+        config = with_bytecode((self.root / "pyscript.toml").read_text(), compiled.__contains__).encode()
+        entry = StaticFiles.entry("pyscript.toml", config, '"%s"' % hashlib.sha256(config).hexdigest()[:16])
+        return self.site.respond(request, entry, CACHE_LOADER, headers)
+
+    def _compiled(self):
+        """The core modules the compiler turns into bytecode (it keeps what it compiled)."""
+        return {name for name in self.core if self.compiler.compile(self.root / name) is not None}
 
     async def static_file(self, request):
         return self.static.response(request, request.path_params["path"])
@@ -411,8 +439,22 @@ class SiteFiles:
         return self.demo.response(request, request.path_params["path"])
 
     async def module_file(self, request):
-        current = request.query_params.get("v") == build_hash(self.root)
-        return self.modules.response(request, request.path_params["path"], cache=CACHE_IMMUTABLE if current else None)
+        build = build_hash(self.root, self.compiler)
+        cache = CACHE_IMMUTABLE if request.query_params.get("v") == build else None
+        relative = request.path_params["path"]
+        if relative.endswith(".mpy"):
+            return await self.bytecode_file(request, "cobrowse/" + relative[:-len(".mpy")] + ".py", cache)
+        return self.modules.response(request, relative, cache=cache)
+
+    async def bytecode_file(self, request, name, cache):
+        """The bytecode of the core module ``name`` (``cobrowse/x.py``), if it compiles."""
+        if name not in self.core:
+            return not_found()
+        body = await run_in_threadpool(self.compiler.compile, self.root / name)
+        if body is None:
+            return not_found()
+        entry = StaticFiles.entry(name[:-len(".py")] + ".mpy", body, '"%s"' % hashlib.sha256(body).hexdigest()[:16])
+        return self.modules.respond(request, entry, cache or self.modules.cache(name))
 
     async def console_file(self, request):
         return self.console.response(request, request.path_params["path"])

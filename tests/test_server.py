@@ -30,6 +30,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from cobrowse import protocol
+from cobrowse.bytecode import Compiler, with_bytecode
 from conftest import ROOT, Server
 from helpers import run_async as run
 
@@ -1646,12 +1647,42 @@ def test_paths_outside_the_served_folders_are_404(server, path):
 def test_pyscript_toml_and_the_demo_index_are_served(server):
     status, headers, body = http_get(server, "/pyscript.toml")
     assert status == 200
-    assert body == (ROOT / "pyscript.toml").read_bytes()
+    # The core's modules are named as their bytecode; nothing else differs.
+    assert body.decode() == with_bytecode((ROOT / "pyscript.toml").read_text(), lambda name: True)
     assert headers["access-control-allow-origin"] == "*"
     status, headers, body = http_get(server, "/")
     assert status == 200
     assert headers["content-type"].startswith("text/html")
     assert body == (ROOT / "index.html").read_bytes()
+
+
+def test_the_core_is_served_as_bytecode_and_pyodide_gets_python(server):
+    # MicroPython loads the core's modules as bytecode, which it need not compile on the page's
+    # main thread; the page's own CPython (Pyodide, [worker-files]) gets the sources.
+    def table(config, name):
+        text = re.search(r"^\[%s\]$(.*?)(?=^\[|\Z)" % name, config, re.M | re.S).group(1)
+        return re.findall(r'^"\./([^"]+)"\s*=\s*"\./([^"]+)"', text, re.M)
+
+    config = http_get(server, "/pyscript.toml")[2].decode()
+    original = (ROOT / "pyscript.toml").read_text()
+    core = [source for source, _ in table(config, "files")]
+    assert table(config, "files") == [(name[:-len(".py")] + ".mpy",) * 2 for name, _ in table(original, "files")]
+    assert "cobrowse/browser.mpy" in core and "cobrowse/__init__.mpy" in core
+    assert table(config, "worker-files") == table(original, "worker-files")
+    compiler = Compiler()
+    for name in core:
+        status, headers, body = http_get(server, "/" + name)
+        assert status == 200, name
+        assert headers["content-type"] == "application/x-micropython-bytecode"
+        assert body[:2] == b"M\x06" and body == compiler.compile(ROOT / (name[:-len(".mpy")] + ".py")), name
+        status, _, _ = http_get(server, "/" + name, {"If-None-Match": headers["etag"]})
+        assert status == 304
+    _, packed, body = http_get(server, "/cobrowse/session.mpy", {"Accept-Encoding": "gzip"})
+    assert packed["content-encoding"] == "gzip" and gzip.decompress(body) == compiler.compile(ROOT / "cobrowse/session.py")
+    # Only the core's modules have bytecode: not the workers' feed, not the server's modules.
+    for other in ("feed.mpy", "worker.mpy", "server.mpy", "nope.mpy", "../pyproject.mpy"):
+        status, _, _ = http_get(server, "/cobrowse/" + other)
+        assert status == 404, other
 
 
 def test_each_encoding_has_its_own_etag_and_a_refused_gzip_is_respected(server):

