@@ -76,6 +76,8 @@ TIMER_LEASE_SECONDS = 10.0
 # Views up to this long travel in the publication itself; longer ones by key.
 INLINE_CHARS = 64 * 1024
 BIG_VIEW_SECONDS = 60
+# The most views sent to Redis in one pipeline.
+BATCH_VIEWS = 256
 # Connections to Redis per process, and how long a request waits for a free one.
 POOL_SIZE = 64
 POOL_WAIT_SECONDS = 5
@@ -425,10 +427,9 @@ class RedisViewLog(ViewLog):
             RECORD.replace("LIMIT", str(limit)).replace("INLINE", str(INLINE_CHARS))
             .replace("BIG_SECONDS", str(BIG_VIEW_SECONDS)))
         self._read = client.register_script(READ)
-        # The views of this event-loop tick waiting to be recorded: (keys, args, future); and
-        # the batches on their way.
-        self._batch = []
-        self._sending = set()
+        # The views waiting to be recorded: (keys, args, future); and the task sending them.
+        self._waiting = []
+        self._sender = None
 
     @staticmethod
     def _keys(code):
@@ -439,21 +440,27 @@ class RedisViewLog(ViewLog):
 
     async def record_and_publish(self, code, text, full, origin):
         """``record``, and send the view to the session's other processes (those in its
-        ``where`` set but ``origin``) in the same call. The views of one event-loop tick go to
-        Redis together, in one pipeline, in the order they came."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._batch.append((self._keys(code) + [_key("where", code)], [text, "1" if full else "0", origin, code],
-                            future))
-        if len(self._batch) == 1:
-            loop.call_soon(self._send_batch)
+        ``where`` set but ``origin``) in the same call.
+
+        Views go to Redis in batches, one pipeline at a time, in the order they came: while
+        Redis answers one batch, the next one gathers. An idle process sends each view at once,
+        a busy one sends many per write, which is what bounds its cost per view."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((self._keys(code) + [_key("where", code)], [text, "1" if full else "0", origin, code],
+                              future))
+        if self._sender is None:
+            # The task's first step runs after the other callbacks of this event-loop tick, so
+            # the views they bring go in the same batch.
+            self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
         return await future
 
-    def _send_batch(self):
-        batch, self._batch = self._batch, []
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+    async def _send_waiting(self):
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:BATCH_VIEWS], self._waiting[BATCH_VIEWS:]
+                await self._send(batch)
+        finally:
+            self._sender = None
 
     async def _send(self, batch):
         """Run the record script for each view of ``batch`` and answer each one's future."""
