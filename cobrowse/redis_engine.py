@@ -15,21 +15,25 @@ and ``at:TOKEN`` (agent) the lookups to a code; ``lim:CLIENT`` a sorted set of f
 entry ids are the views' numbers, so a reader resumes from an offset) and ``logm:CODE`` the
 log's state and size; ``big:CODE:SEQ`` a view too large to publish, for a minute; ``timers``
 a sorted set of timer keys by deadline; ``procs`` the live processes' ids, ``proc:ID`` each
-one's last heartbeat by Redis's clock (it expires when the process stops beating) and
-``pcodes:ID`` the sessions it holds connections of.
+one's last heartbeat by Redis's clock (it expires when the process stops beating),
+``pcodes:ID`` the sessions it holds connections of, and ``where:CODE`` the other way round:
+the processes holding a session's connections.
 
 Processes: a resume or rejoin may take over a connection of a process whose last heartbeat is
 older than ``TAKEOVER_SECONDS`` (a client whose server was killed comes back within seconds);
 once its heartbeat key expired, one live process hands all its sessions on (``died``), so that
 visitors and agents who never come back time out as after any lost connection.
 
-Publications go over the channel ``c:CODE`` as ``origin \\n kind \\n number \\n text``; this
-process's own come back to it and are skipped (they were delivered here at once). A view is
-numbered, logged and published by one script; one longer than ``INLINE_CHARS`` is not published
-itself: its key is, and subscribers read it from there, so a
-snapshot of megabytes never sits in a subscriber's pub/sub buffer (Redis cuts a subscriber off
-at 32 MB). After a lost pub/sub connection, the relay is told (``recovered``) so that it checks
-its sessions and fills its agents' gaps from the log.
+Publications: each process listens on one channel of its own, ``p:ID``. A publication goes,
+in one script, to the channels of the processes in the session's ``where`` set other than its
+origin (which delivered it at once), as ``origin \n code \n kind \n number \n text``. So a
+session whose people are all on one process costs no pub/sub at all, and no process hears its
+own publications back. A view is numbered, logged and published by one script; one longer than
+``INLINE_CHARS`` is not published itself: its key is, and subscribers read it from there, so
+a snapshot of megabytes never sits in a subscriber's pub/sub buffer (Redis cuts a subscriber
+off at 32 MB). A process joins a session's ``where`` set only while its channel is subscribed;
+after a lost pub/sub connection the relay is told (``recovered``) so that it checks its
+sessions and fills its agents' gaps from the log.
 
 Timers: a deadline per key in ``timers``. Every process polls it; a due timer is claimed by
 moving its deadline ``TIMER_LEASE_SECONDS`` on in one script (so one process gets it), run, then
@@ -72,6 +76,8 @@ TIMER_LEASE_SECONDS = 10.0
 # Views up to this long travel in the publication itself; longer ones by key.
 INLINE_CHARS = 64 * 1024
 BIG_VIEW_SECONDS = 60
+# The most views sent to Redis in one pipeline.
+BATCH_VIEWS = 256
 # Connections to Redis per process, and how long a request waits for a free one.
 POOL_SIZE = 64
 POOL_WAIT_SECONDS = 5
@@ -88,8 +94,21 @@ if KEYS[4] then redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3]) end
 return 1
 """
 
-# Numbers a view, keeps it in the log, and (with a channel as KEYS[4]) publishes it: inline
-# when short, else by key. One call on the hot path.
+# Sends publication ARGV[2] to the channel of each process in set KEYS[1] but ARGV[1] (its origin).
+FAN_OUT = """
+local sent = 0
+for _, process in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if process ~= ARGV[1] then
+    redis.call('PUBLISH', 'cb:p:' .. process, ARGV[2])
+    sent = sent + 1
+  end
+end
+return sent
+"""
+
+# Numbers a view, keeps it in the log, and (with the session's ``where`` set as KEYS[4]) sends
+# it to the other processes of the session: inline when short, else by key. One call on the
+# hot path; ARGV: the view, '1' for a full snapshot, the origin, the code.
 RECORD = """
 local function record()
   local seq = redis.call('INCR', KEYS[1])
@@ -101,7 +120,7 @@ local function record()
     return seq
   end
   if redis.call('HGET', KEYS[3], 'state') ~= 'log' then return seq end
-  if redis.call('HINCRBY', KEYS[3], 'chars', size) > tonumber(ARGV[3]) then
+  if redis.call('HINCRBY', KEYS[3], 'chars', size) > LIMIT then
     redis.call('DEL', KEYS[2])
     redis.call('HSET', KEYS[3], 'state', 'lost')
   else
@@ -110,12 +129,19 @@ local function record()
   return seq
 end
 local seq = record()
-if KEYS[4] then
-  if string.len(ARGV[1]) > tonumber(ARGV[5]) then
-    redis.call('SET', ARGV[6] .. seq, ARGV[1], 'EX', ARGV[7])
-    redis.call('PUBLISH', KEYS[4], ARGV[4] .. '\\nbigview\\n' .. seq .. '\\n')
-  else
-    redis.call('PUBLISH', KEYS[4], ARGV[4] .. '\\nview\\n' .. seq .. '\\n' .. ARGV[1])
+if not KEYS[4] then return seq end
+local message = nil
+for _, process in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  if process ~= ARGV[3] then
+    if not message then
+      if string.len(ARGV[1]) > INLINE then
+        redis.call('SET', 'cb:big:' .. ARGV[4] .. ':' .. seq, ARGV[1], 'EX', BIG_SECONDS)
+        message = ARGV[3] .. '\\n' .. ARGV[4] .. '\\nbigview\\n' .. seq .. '\\n'
+      else
+        message = ARGV[3] .. '\\n' .. ARGV[4] .. '\\nview\\n' .. seq .. '\\n' .. ARGV[1]
+      end
+    end
+    redis.call('PUBLISH', 'cb:p:' .. process, message)
   end
 end
 return seq
@@ -397,37 +423,44 @@ class RedisViewLog(ViewLog):
     def __init__(self, client, limit=VIEW_LOG_CHARS):
         self.redis = client
         self.limit = limit
-        self._record = client.register_script(RECORD)
+        self._record = client.register_script(
+            RECORD.replace("LIMIT", str(limit)).replace("INLINE", str(INLINE_CHARS))
+            .replace("BIG_SECONDS", str(BIG_VIEW_SECONDS)))
         self._read = client.register_script(READ)
-        # The views of this event-loop tick waiting to be recorded: (keys, args, future); and
-        # the batches on their way.
-        self._batch = []
-        self._sending = set()
+        # The views waiting to be recorded: (keys, args, future); and the task sending them.
+        self._waiting = []
+        self._sender = None
 
     @staticmethod
     def _keys(code):
         return [_key("seq", code), _key("log", code), _key("logm", code)]
 
     async def record(self, code, text, full):
-        return await self._record(keys=self._keys(code), args=[text, "1" if full else "0", self.limit])
+        return await self._record(keys=self._keys(code), args=[text, "1" if full else "0"])
 
     async def record_and_publish(self, code, text, full, origin):
-        """``record``, and publish the view on the session's channel in the same call. The views
-        of one event-loop tick go to Redis together, in one pipeline, in the order they came."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._batch.append((self._keys(code) + [_key("c", code)],
-                            [text, "1" if full else "0", self.limit, origin, INLINE_CHARS,
-                             _key("big", code, ""), BIG_VIEW_SECONDS], future))
-        if len(self._batch) == 1:
-            loop.call_soon(self._send_batch)
+        """``record``, and send the view to the session's other processes (those in its
+        ``where`` set but ``origin``) in the same call.
+
+        Views go to Redis in batches, one pipeline at a time, in the order they came: while
+        Redis answers one batch, the next one gathers. An idle process sends each view at once,
+        a busy one sends many per write, which is what bounds its cost per view."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((self._keys(code) + [_key("where", code)], [text, "1" if full else "0", origin, code],
+                              future))
+        if self._sender is None:
+            # The task's first step runs after the other callbacks of this event-loop tick, so
+            # the views they bring go in the same batch.
+            self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
         return await future
 
-    def _send_batch(self):
-        batch, self._batch = self._batch, []
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+    async def _send_waiting(self):
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:BATCH_VIEWS], self._waiting[BATCH_VIEWS:]
+                await self._send(batch)
+        finally:
+            self._sender = None
 
     async def _send(self, batch):
         """Run the record script for each view of ``batch`` and answer each one's future."""
@@ -494,8 +527,13 @@ class RedisEngine(Engine):
         self._beat_script = self.redis.register_script(BEAT)
         self._recent = self.redis.register_script(RECENT)
         self._release = self.redis.register_script(RELEASE)
-        self.channels = {}  # code -> None, or a future set when the subscription is confirmed
-        self.changes = asyncio.Queue()  # ("subscribe" | "unsubscribe", code)
+        self._fan_out = self.redis.register_script(FAN_OUT)
+        self.channel = _key("p", self.process)
+        # The sessions this process holds connections of; those whose registration in Redis
+        # failed, for the next heartbeat to retry; set while the channel is subscribed.
+        self.codes = set()
+        self.unregistered = set()
+        self.listening = asyncio.Event()
         self.tasks = []
         self.deliver = self.fire = self.died = self.recovered = None
 
@@ -523,9 +561,11 @@ class RedisEngine(Engine):
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.srem(_key("procs"), self.process)
                 pipe.delete(_key("proc", self.process))
+                # Nobody needs to find our sessions now: we left none attached (``Relay.drain``).
+                for code in self.codes:
+                    pipe.srem(_key("where", code), self.process)
+                pipe.delete(_key("pcodes", self.process))
                 await pipe.execute()
-            # Nobody needs to find our sessions now: we left none attached (``Relay.drain``).
-            await self.redis.delete(_key("pcodes", self.process))
         except (RedisError, OSError):
             pass
         await self.redis.aclose()
@@ -546,7 +586,8 @@ class RedisEngine(Engine):
         self.deliver(code, kind, number, text)
         self.guard.check()
         try:
-            await self.redis.publish(_key("c", code), "%s\n%s\n%d\n%s" % (self.process, kind, number, text))
+            await self._fan_out(keys=[_key("where", code)],
+                                args=[self.process, "%s\n%s\n%s\n%d\n%s" % (self.process, code, kind, number, text)])
         except (RedisError, OSError) as error:
             raise self.guard.failed(error) from None
 
@@ -556,101 +597,114 @@ class RedisEngine(Engine):
         return seq
 
     async def subscribe(self, code):
-        if code in self.channels:
+        """Join the session's ``where`` set once this process's channel is subscribed: from
+        then on every publication of it reaches us (earlier views are in the log)."""
+        if code in self.codes:
             return
-        confirmed = asyncio.get_running_loop().create_future()
-        self.channels[code] = confirmed
-        self.changes.put_nowait(("subscribe", code))
+        self.codes.add(code)
+        self.unregistered.add(code)
         self.guard.check()
         try:
-            await self.redis.sadd(_key("pcodes", self.process), code)
-            await asyncio.wait_for(asyncio.shield(confirmed), 2)
+            await asyncio.wait_for(self.listening.wait(), 2)
+            await self._register([code])
         except (RedisError, OSError, asyncio.TimeoutError) as error:
             raise self.guard.failed(error) from None
 
     async def unsubscribe(self, code):
-        if self.channels.pop(code, 0) != 0:
-            self.changes.put_nowait(("unsubscribe", code))
-            self.guard.check()
-            try:
-                await self.redis.srem(_key("pcodes", self.process), code)
-            except (RedisError, OSError) as error:
-                raise self.guard.failed(error) from None
+        if code not in self.codes:
+            return
+        self.codes.discard(code)
+        self.unregistered.discard(code)
+        self.guard.check()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.srem(_key("where", code), self.process)
+                pipe.srem(_key("pcodes", self.process), code)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            raise self.guard.failed(error) from None
+
+    async def _register(self, codes):
+        """Put ``codes`` in this process's ``pcodes`` set and this process in their ``where``
+        sets (again, after Redis lost them)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.sadd(_key("where", code), self.process)
+                pipe.expire(_key("where", code), SESSION_SECONDS)
+            pipe.sadd(_key("pcodes", self.process), *codes)
+            await pipe.execute()
+        self.unregistered.difference_update(codes)
 
     async def _listen(self):
-        """Hold the pub/sub connection: (re)subscribe, take publications, report a loss."""
+        """Hold the pub/sub connection on this process's channel: (re)subscribe, take
+        publications, report a loss."""
         lost = False
         while True:
             pubsub = self.redis.pubsub()
             try:
-                if self.channels:
-                    await pubsub.subscribe(*[_key("c", code) for code in self.channels])
-                else:
-                    await pubsub.subscribe(_key("c", "-"))
-                if lost:
-                    # Publications may have been missed meanwhile. While Redis still counts as
-                    # away, the heartbeat that finds it back runs ``recovered`` instead.
-                    lost = False
-                    if self.recovered is not None and self.guard.problem is None:
-                        await logged(self.recovered())
+                await pubsub.subscribe(self.channel)
                 while True:
-                    while not self.changes.empty():
-                        action, code = self.changes.get_nowait()
-                        if action == "subscribe" and code in self.channels:
-                            await pubsub.subscribe(_key("c", code))
-                        elif action == "unsubscribe" and code not in self.channels:
-                            await pubsub.unsubscribe(_key("c", code))
-                    message = await pubsub.get_message(timeout=0.05)
-                    if message is not None:
-                        await self._take(message)
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self.listening.set()
+                        if lost:
+                            # Publications may have been missed meanwhile. While Redis still
+                            # counts as away, the heartbeat that finds it back runs
+                            # ``recovered`` instead.
+                            lost = False
+                            if self.recovered is not None and self.guard.problem is None:
+                                await logged(self.recovered())
+                    elif message["type"] == "message":
+                        await self._take(message["data"])
             except asyncio.CancelledError:
+                self.listening.clear()
                 await _quietly(pubsub.aclose())
                 raise
             except (RedisError, OSError, asyncio.TimeoutError) as error:
+                self.listening.clear()
                 self.guard.failed(error)
                 lost = True
                 await _quietly(pubsub.aclose())
                 await asyncio.sleep(0.5)
             except Exception:  # noqa: BLE001 - one bad publication must not stop the others.
                 log.exception("cobrowse: a publication could not be delivered")
+                self.listening.clear()
                 lost = True
                 await _quietly(pubsub.aclose())
 
-    async def _take(self, message):
-        if message["type"] not in ("subscribe", "message"):
-            return  # Unsubscribe confirmations, and the pongs of the connection's health checks.
-        channel = message["channel"].decode()[len("cb:c:"):]
-        if message["type"] == "subscribe":
-            confirmed = self.channels.get(channel)
-            if confirmed is not None and not confirmed.done():
-                confirmed.set_result(True)
-            return
-        origin, kind, number, text = message["data"].decode().split("\n", 3)
-        if origin == self.process:
-            return
+    async def _take(self, data):
+        origin, code, kind, number, text = data.decode().split("\n", 4)
         if kind == "bigview":
-            kind, raw = VIEW, await self.redis.get(_key("big", channel, number))
+            kind, raw = VIEW, await self.redis.get(_key("big", code, number))
             if raw is None:
                 return  # Gone already: the agents' next view shows the gap, filled from the log.
             text = raw.decode()
-        self.deliver(channel, kind, int(number), text)
+        self.deliver(code, kind, int(number), text)
 
     # -- processes ----------------------------------------------------------------------------
 
     async def _beat(self):
+        """Renew the heartbeat; True if this process was not listed (Redis lost its data, or
+        the others took it for dead), and so registered its sessions again."""
         listed = await self._beat_script(keys=[_key("proc", self.process), _key("procs")],
                                          args=[int(PROCESS_TTL_SECONDS * 1000), self.process])
-        if self.channels:
-            await self.redis.sadd(_key("pcodes", self.process), *self.channels)
+        lost = listed == 1
+        registering = self.codes if lost else self.unregistered & self.codes
+        if registering:
+            await self._register(list(registering))
         self.guard.succeeded()
-        return listed == 1
+        return lost
 
     async def _heartbeats(self):
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
                 was_down = self.guard.problem is not None
-                # Not listed: Redis lost its data, or others took us for dead; or it was away.
+                if was_down and self.codes:
+                    # Whatever changed meanwhile, this process's sessions are registered anew.
+                    self.unregistered.update(self.codes)
                 if (await self._beat() or was_down) and self.recovered is not None:
                     await self.recovered()
                 await self._bury_the_dead()
@@ -677,7 +731,11 @@ class RedisEngine(Engine):
             log.warning("cobrowse: process %s stopped beating; its %d session(s) wait for their people",
                         other, len(codes))
             await self.died(other, codes)
-            await self.redis.delete(_key("pcodes", other))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for code in codes:
+                    pipe.srem(_key("where", code), other)
+                pipe.delete(_key("pcodes", other))
+                await pipe.execute()
 
     # -- timers -------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The Redis view log's hot path: the views of one event-loop tick go to Redis in one pipeline,
-each numbered, logged and published in the order it came, even after Redis lost its scripts."""
+each numbered, logged and sent to the session's other processes in the order it came, even after
+Redis lost its scripts; a session on one process only costs no publication."""
 
 import asyncio
 
@@ -9,16 +10,19 @@ from cobrowse.redis_engine import RedisViewLog
 from helpers import run_async
 
 
-def record_together(url, views, flush_scripts=False):
-    """Record ``views`` ((code, text) pairs) in one tick; their numbers, the logs read back per
-    code, and the publications heard on the codes' channels."""
+def record_together(url, views, flush_scripts=False, where=("p", "q")):
+    """Record ``views`` ((code, text) pairs) of process "p" in one tick, with the processes
+    ``where`` holding every session; their numbers, the logs read back per code, and the
+    publications heard on the channels of "p" and "q" as (channel, text)."""
     async def run():
         client = aioredis.Redis.from_url(url)
         log = RedisViewLog(client)
         codes = sorted({code for code, _ in views})
-        await client.delete(*["cb:%s:%s" % (kind, code) for code in codes for kind in ("seq", "log", "logm")])
+        await client.delete(*["cb:%s:%s" % (kind, code) for code in codes for kind in ("seq", "log", "logm", "where")])
+        for code in codes:
+            await client.sadd("cb:where:" + code, *where)
         pubsub = client.pubsub()
-        await pubsub.subscribe(*["cb:c:" + code for code in codes])
+        await pubsub.subscribe("cb:p:p", "cb:p:q")
         # A view of another session first, so that Redis knows the script (a lone view loads it).
         await log.record_and_publish("199999", "warm-up", True, "p")
         if flush_scripts:
@@ -28,10 +32,12 @@ def record_together(url, views, flush_scripts=False):
         logs = {code: (await log.read(code, 0, 100))[1] for code in codes}
         heard = []
         deadline = asyncio.get_running_loop().time() + 5
-        while len(heard) < len(views) and asyncio.get_running_loop().time() < deadline:
-            message = await pubsub.get_message(timeout=1)
+        while asyncio.get_running_loop().time() < deadline:
+            message = await pubsub.get_message(timeout=0.5)
+            if message is None and len(heard) >= len(views):
+                break
             if message is not None and message["type"] == "message":
-                heard.append(message["data"].decode())
+                heard.append((message["channel"].decode(), message["data"].decode()))
         await pubsub.aclose()
         await client.aclose()
         return numbers, logs, heard
@@ -57,8 +63,18 @@ def test_a_batch_after_redis_lost_its_scripts_is_recorded(redis):
     assert heard_of(heard, "100003") == [text for _, text in views]
 
 
+def test_a_session_held_by_its_origin_alone_publishes_nothing(redis):
+    views = [("100004", "d%d" % n) for n in range(3)]
+    numbers, logs, heard = record_together(redis.url, views, where=("p",))
+    assert numbers == [1, 2, 3] and heard == []
+
+
 def heard_of(heard, code):
-    """The texts of the publications of ``code``'s views, in the order heard; the channel is not
-    in the text, so views are told apart by their text's first letter."""
-    letter = {"100001": "a", "100002": "b", "100003": "c"}[code]
-    return [text.split("\n", 3)[3] for text in heard if text.split("\n", 3)[3].startswith(letter)]
+    """The texts of ``code``'s views heard, in order; each went to process "q" only."""
+    texts = []
+    for channel, text in heard:
+        origin, each, kind, number, view = text.split("\n", 4)
+        assert (channel, origin, kind) == ("cb:p:q", "p", "view")
+        if each == code:
+            texts.append(view)
+    return texts
