@@ -55,7 +55,7 @@ import time
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, NoScriptError, RedisError, WatchError
+from redis.exceptions import ConnectionError, NoScriptError, RedisError, ResponseError, WatchError
 
 from cobrowse.engine import VIEW, Engine, Unavailable, logged
 from cobrowse.store import (BATCH, JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, LOST, RETIRED_CODE_SECONDS, VIEW_LOG_CHARS,
@@ -78,6 +78,8 @@ INLINE_CHARS = 64 * 1024
 BIG_VIEW_SECONDS = 60
 # The most views sent to Redis in one pipeline.
 BATCH_VIEWS = 256
+# How long a request to Redis may take.
+SOCKET_TIMEOUT_SECONDS = 3
 # Connections to Redis per process, and how long a request waits for a free one.
 POOL_SIZE = 64
 POOL_WAIT_SECONDS = 5
@@ -209,9 +211,12 @@ class Guard:
         return Unavailable(self.problem)
 
     def succeeded(self):
-        if self.problem is not None:
-            self.problem = None
-            log.warning("cobrowse: Redis is reachable again")
+        """Forget the outage, if any; True if there was one."""
+        if self.problem is None:
+            return False
+        self.problem = None
+        log.warning("cobrowse: Redis is reachable again")
+        return True
 
     def check(self):
         """Fail at once while an outage is known: only the heartbeat waits for Redis then, and
@@ -427,9 +432,11 @@ class RedisViewLog(ViewLog):
             RECORD.replace("LIMIT", str(limit)).replace("INLINE", str(INLINE_CHARS))
             .replace("BIG_SECONDS", str(BIG_VIEW_SECONDS)))
         self._read = client.register_script(READ)
-        # The views waiting to be recorded: (keys, args, future); and the task sending them.
+        # The views waiting to be recorded: (code, text, full, origin, future); the task sending
+        # them, over a connection of its own.
         self._waiting = []
         self._sender = None
+        self._connection = None
 
     @staticmethod
     def _keys(code):
@@ -442,17 +449,21 @@ class RedisViewLog(ViewLog):
         """``record``, and send the view to the session's other processes (those in its
         ``where`` set but ``origin``) in the same call.
 
-        Views go to Redis in batches, one pipeline at a time, in the order they came: while
-        Redis answers one batch, the next one gathers. An idle process sends each view at once,
-        a busy one sends many per write, which is what bounds its cost per view."""
+        Views go to Redis in batches, one at a time, in the order they came: while Redis
+        answers one batch, the next one gathers. An idle process sends each view at once, a
+        busy one sends many per write, which is what bounds its cost per view."""
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((self._keys(code) + [_key("where", code)], [text, "1" if full else "0", origin, code],
-                              future))
+        self._waiting.append((code, text, full, origin, future))
         if self._sender is None:
             # The task's first step runs after the other callbacks of this event-loop tick, so
             # the views they bring go in the same batch.
             self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
         return await future
+
+    async def aclose(self):
+        """Close the views' own connection to Redis."""
+        if self._connection is not None:
+            await self._connection.disconnect()
 
     async def _send_waiting(self):
         try:
@@ -465,18 +476,15 @@ class RedisViewLog(ViewLog):
     async def _send(self, batch):
         """Run the record script for each view of ``batch`` and answer each one's future."""
         try:
-            if len(batch) == 1:
-                keys, args, future = batch[0]
-                replies = [await self._record(keys=keys, args=args)]
-            else:
-                replies = await self._pipelined(batch)
+            replies = await self._replies(batch)
         except Exception as error:  # noqa: BLE001 - every waiting view gets the failure.
             replies = [error] * len(batch)
-        for (keys, args, future), reply in zip(batch, replies):
+        for (code, text, full, origin, future), reply in zip(batch, replies):
             if isinstance(reply, NoScriptError):
                 # Redis lost its scripts (it restarted): the script object loads it again.
                 try:
-                    reply = await self._record(keys=keys, args=args)
+                    reply = await self._record(keys=self._keys(code) + [_key("where", code)],
+                                               args=[text, "1" if full else "0", origin, code])
                 except Exception as error:  # noqa: BLE001 - given to the view's publisher.
                     reply = error
             if future.done():
@@ -486,12 +494,42 @@ class RedisViewLog(ViewLog):
             else:
                 future.set_result(reply)
 
-    async def _pipelined(self, batch):
-        """The replies of ``batch`` in one round trip; a failed view's is its ``ResponseError``."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
-                pipe.execute_command("EVALSHA", self._record.sha, len(keys), *keys, *args)
-            return await pipe.execute(raise_on_error=False)
+    async def _replies(self, batch):
+        """The replies of ``batch`` in one round trip; a failed view's is its ``ResponseError``.
+
+        This is the hot path, so the commands are packed here, and sent and read on a
+        connection of redis-py's without its pipeline's and pool's work per command. A
+        connection found broken (Redis restarted) is opened again once."""
+        if self._connection is None:
+            pool = self.redis.connection_pool
+            # Without a socket timeout of its own: one deadline covers the whole round trip.
+            self._connection = pool.connection_class(**dict(pool.connection_kwargs, socket_timeout=None))
+        sha = self._record.sha.encode()
+        packed = b"".join(_command(b"EVALSHA", sha, b"4", *[key.encode() for key in self._keys(code)],
+                                   _key("where", code).encode(), text.encode(), b"1" if full else b"0",
+                                   origin.encode(), code.encode())
+                          for code, text, full, origin, _ in batch)
+        try:
+            return await self._round_trip(packed, len(batch))
+        except ConnectionError:
+            return await self._round_trip(packed, len(batch))
+
+    async def _round_trip(self, packed, count):
+        connection = self._connection
+        try:
+            async with asyncio.timeout(SOCKET_TIMEOUT_SECONDS):
+                await connection.send_packed_command(packed)
+                replies = []
+                for _ in range(count):
+                    try:
+                        replies.append(await connection.read_response(timeout=math.inf))
+                    except ResponseError as error:
+                        replies.append(error)
+            return replies
+        except BaseException:
+            # Replies may still be on their way: they must not be read as the next batch's.
+            await connection.disconnect(nowait=True)
+            raise
 
     async def read(self, code, after=0, count=BATCH):
         reply = await self._read(keys=self._keys(code), args=[after, count])
@@ -517,7 +555,7 @@ class RedisEngine(Engine):
         retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2)
         # A burst of requests waits for one of POOL_SIZE connections rather than failing.
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS,
-                                                        socket_timeout=3, socket_connect_timeout=2,
+                                                        socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=2,
                                                         health_check_interval=10, retry=retry)
         self.redis = aioredis.Redis(connection_pool=pool)
         self.store = _guarded(RedisStore(self.redis), self.guard)
@@ -568,6 +606,7 @@ class RedisEngine(Engine):
                 await pipe.execute()
         except (RedisError, OSError):
             pass
+        await self.views.aclose()
         await self.redis.aclose()
 
     def health(self):
@@ -686,26 +725,23 @@ class RedisEngine(Engine):
     # -- processes ----------------------------------------------------------------------------
 
     async def _beat(self):
-        """Renew the heartbeat; True if this process was not listed (Redis lost its data, or
-        the others took it for dead), and so registered its sessions again."""
+        """Renew the heartbeat. True if publications may have been missed: this process was
+        not listed (Redis lost its data, or the others took it for dead), or an outage was
+        known before or while the beat was on its way; then its sessions are registered anew."""
         listed = await self._beat_script(keys=[_key("proc", self.process), _key("procs")],
                                          args=[int(PROCESS_TTL_SECONDS * 1000), self.process])
-        lost = listed == 1
-        registering = self.codes if lost else self.unregistered & self.codes
+        missed = listed == 1 or self.guard.problem is not None
+        registering = self.codes if missed else self.unregistered & self.codes
         if registering:
             await self._register(list(registering))
-        self.guard.succeeded()
-        return lost
+        # An outage noticed by another call while the registration was on its way is over too.
+        return self.guard.succeeded() or missed
 
     async def _heartbeats(self):
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                was_down = self.guard.problem is not None
-                if was_down and self.codes:
-                    # Whatever changed meanwhile, this process's sessions are registered anew.
-                    self.unregistered.update(self.codes)
-                if (await self._beat() or was_down) and self.recovered is not None:
+                if await self._beat() and self.recovered is not None:
                     await self.recovered()
                 await self._bury_the_dead()
             except (RedisError, OSError, asyncio.TimeoutError) as error:
@@ -769,11 +805,17 @@ class RedisEngine(Engine):
                 pass
 
 
+def _command(*parts):
+    """A Redis command of byte strings ``parts``, packed in the Redis protocol (RESP)."""
+    return b"*%d\r\n%s" % (len(parts), b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts))
+
+
 def _guarded(target, guard):
-    """``target`` with each of its coroutine methods raising ``Unavailable`` for Redis errors."""
+    """``target`` with each of its coroutine methods raising ``Unavailable`` for Redis errors
+    (but ``aclose``, which must close what it holds during an outage too)."""
     for name in dir(type(target)):
         method = getattr(target, name)
-        if not name.startswith("_") and inspect.iscoroutinefunction(method):
+        if not name.startswith("_") and name != "aclose" and inspect.iscoroutinefunction(method):
             setattr(target, name, guard.wrap(method))
     return target
 
