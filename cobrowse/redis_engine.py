@@ -55,7 +55,7 @@ import time
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, NoScriptError, RedisError, ResponseError, WatchError
+from redis.exceptions import ConnectionError, NoScriptError, RedisError, WatchError
 
 from cobrowse.engine import VIEW, Engine, Unavailable, logged
 from cobrowse.store import (BATCH, JOIN_ATTEMPTS, JOIN_WINDOW_SECONDS, LOST, RETIRED_CODE_SECONDS, VIEW_LOG_CHARS,
@@ -76,7 +76,7 @@ TIMER_LEASE_SECONDS = 10.0
 # Views up to this long travel in the publication itself; longer ones by key.
 INLINE_CHARS = 64 * 1024
 BIG_VIEW_SECONDS = 60
-# The most views sent to Redis in one pipeline.
+# The most views recorded by one call of the record script.
 BATCH_VIEWS = 256
 # How long a request to Redis may take.
 SOCKET_TIMEOUT_SECONDS = 3
@@ -108,45 +108,54 @@ end
 return sent
 """
 
-# Numbers a view, keeps it in the log, and (with the session's ``where`` set as KEYS[4]) sends
-# it to the other processes of the session: inline when short, else by key. One call on the
-# hot path; ARGV: the view, '1' for a full snapshot, the origin, the code.
+# Numbers views, keeps each in its session's log, and sends it to the other processes of its
+# session (those in its ``where`` set but its origin; none when the origin is empty): inline when
+# short, else by key. One call for a batch of views on the hot path; per view, four keys (seq,
+# log, logm, where) and four arguments (the view, '1' for a full snapshot, the origin, the
+# code). It returns the views' numbers.
 RECORD = """
-local function record()
-  local seq = redis.call('INCR', KEYS[1])
-  local size = string.len(ARGV[1])
-  if ARGV[2] == '1' then
-    redis.call('DEL', KEYS[2])
-    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
-    redis.call('HSET', KEYS[3], 'chars', size, 'state', 'log')
+local function record(seq_key, log_key, meta_key, text, full)
+  local seq = redis.call('INCR', seq_key)
+  local size = string.len(text)
+  if full == '1' then
+    redis.call('DEL', log_key)
+    redis.call('XADD', log_key, seq .. '-1', 't', text)
+    redis.call('HSET', meta_key, 'chars', size, 'state', 'log')
     return seq
   end
-  if redis.call('HGET', KEYS[3], 'state') ~= 'log' then return seq end
-  if redis.call('HINCRBY', KEYS[3], 'chars', size) > LIMIT then
-    redis.call('DEL', KEYS[2])
-    redis.call('HSET', KEYS[3], 'state', 'lost')
+  if redis.call('HGET', meta_key, 'state') ~= 'log' then return seq end
+  if redis.call('HINCRBY', meta_key, 'chars', size) > LIMIT then
+    redis.call('DEL', log_key)
+    redis.call('HSET', meta_key, 'state', 'lost')
   else
-    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
+    redis.call('XADD', log_key, seq .. '-1', 't', text)
   end
   return seq
 end
-local seq = record()
-if not KEYS[4] then return seq end
-local message = nil
-for _, process in ipairs(redis.call('SMEMBERS', KEYS[4])) do
-  if process ~= ARGV[3] then
-    if not message then
-      if string.len(ARGV[1]) > INLINE then
-        redis.call('SET', 'cb:big:' .. ARGV[4] .. ':' .. seq, ARGV[1], 'EX', BIG_SECONDS)
-        message = ARGV[3] .. '\\n' .. ARGV[4] .. '\\nbigview\\n' .. seq .. '\\n'
-      else
-        message = ARGV[3] .. '\\n' .. ARGV[4] .. '\\nview\\n' .. seq .. '\\n' .. ARGV[1]
+local function send(where_key, text, origin, code, seq)
+  local message = nil
+  for _, process in ipairs(redis.call('SMEMBERS', where_key)) do
+    if process ~= origin then
+      if not message then
+        if string.len(text) > INLINE then
+          redis.call('SET', 'cb:big:' .. code .. ':' .. seq, text, 'EX', BIG_SECONDS)
+          message = origin .. '\\n' .. code .. '\\nbigview\\n' .. seq .. '\\n'
+        else
+          message = origin .. '\\n' .. code .. '\\nview\\n' .. seq .. '\\n' .. text
+        end
       end
+      redis.call('PUBLISH', 'cb:p:' .. process, message)
     end
-    redis.call('PUBLISH', 'cb:p:' .. process, message)
   end
 end
-return seq
+local numbers = {}
+for i = 0, #ARGV / 4 - 1 do
+  local text, full, origin, code = ARGV[i * 4 + 1], ARGV[i * 4 + 2], ARGV[i * 4 + 3], ARGV[i * 4 + 4]
+  local seq = record(KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], text, full)
+  if origin ~= '' then send(KEYS[i * 4 + 4], text, origin, code, seq) end
+  numbers[i + 1] = seq
+end
+return numbers
 """
 
 READ = """
@@ -443,7 +452,7 @@ class RedisViewLog(ViewLog):
         return [_key("seq", code), _key("log", code), _key("logm", code)]
 
     async def record(self, code, text, full):
-        return await self._record(keys=self._keys(code), args=[text, "1" if full else "0"])
+        return await self.record_and_publish(code, text, full, "")
 
     async def record_and_publish(self, code, text, full, origin):
         """``record``, and send the view to the session's other processes (those in its
@@ -451,7 +460,7 @@ class RedisViewLog(ViewLog):
 
         Views go to Redis in batches, one at a time, in the order they came: while Redis
         answers one batch, the next one gathers. An idle process sends each view at once, a
-        busy one sends many per write, which is what bounds its cost per view."""
+        busy one sends many per script call, which is what bounds its cost per view."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((code, text, full, origin, future))
         if self._sender is None:
@@ -474,60 +483,52 @@ class RedisViewLog(ViewLog):
             self._sender = None
 
     async def _send(self, batch):
-        """Run the record script for each view of ``batch`` and answer each one's future."""
+        """Record the views of ``batch`` and answer each one's future."""
+        keys, args = [], []
+        for code, text, full, origin, _ in batch:
+            keys += [_key("seq", code), _key("log", code), _key("logm", code), _key("where", code)]
+            args += [text, "1" if full else "0", origin, code]
         try:
-            replies = await self._replies(batch)
-        except Exception as error:  # noqa: BLE001 - every waiting view gets the failure.
-            replies = [error] * len(batch)
-        for (code, text, full, origin, future), reply in zip(batch, replies):
-            if isinstance(reply, NoScriptError):
+            try:
+                numbers = await self._call(keys, args)
+            except NoScriptError:
                 # Redis lost its scripts (it restarted): the script object loads it again.
-                try:
-                    reply = await self._record(keys=self._keys(code) + [_key("where", code)],
-                                               args=[text, "1" if full else "0", origin, code])
-                except Exception as error:  # noqa: BLE001 - given to the view's publisher.
-                    reply = error
+                numbers = await self._record(keys=keys, args=args)
+        except Exception as error:  # noqa: BLE001 - every waiting view gets the failure.
+            numbers = [error] * len(batch)
+        for (_, _, _, _, future), number in zip(batch, numbers):
             if future.done():
                 continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
+            if isinstance(number, Exception):
+                future.set_exception(number)
             else:
-                future.set_result(reply)
+                future.set_result(number)
 
-    async def _replies(self, batch):
-        """The replies of ``batch`` in one round trip; a failed view's is its ``ResponseError``.
+    async def _call(self, keys, args):
+        """Run the record script with ``keys`` and ``args`` and return its reply.
 
-        This is the hot path, so the commands are packed here, and sent and read on a
-        connection of redis-py's without its pipeline's and pool's work per command. A
-        connection found broken (Redis restarted) is opened again once."""
+        This is the hot path, so the command is packed here, and sent and read on a connection
+        of redis-py's without its pool's and retries' work per call. A connection found broken
+        (Redis restarted) is opened again once."""
         if self._connection is None:
             pool = self.redis.connection_pool
             # Without a socket timeout of its own: one deadline covers the whole round trip.
             self._connection = pool.connection_class(**dict(pool.connection_kwargs, socket_timeout=None))
-        sha = self._record.sha.encode()
-        packed = b"".join(_command(b"EVALSHA", sha, b"4", *[key.encode() for key in self._keys(code)],
-                                   _key("where", code).encode(), text.encode(), b"1" if full else b"0",
-                                   origin.encode(), code.encode())
-                          for code, text, full, origin, _ in batch)
+        packed = _command(b"EVALSHA", self._record.sha.encode(), b"%d" % len(keys),
+                          *[part.encode() for part in keys + args])
         try:
-            return await self._round_trip(packed, len(batch))
+            return await self._round_trip(packed)
         except ConnectionError:
-            return await self._round_trip(packed, len(batch))
+            return await self._round_trip(packed)
 
-    async def _round_trip(self, packed, count):
+    async def _round_trip(self, packed):
         connection = self._connection
         try:
             async with asyncio.timeout(SOCKET_TIMEOUT_SECONDS):
                 await connection.send_packed_command(packed)
-                replies = []
-                for _ in range(count):
-                    try:
-                        replies.append(await connection.read_response(timeout=math.inf))
-                    except ResponseError as error:
-                        replies.append(error)
-            return replies
+                return await connection.read_response(timeout=math.inf)
         except BaseException:
-            # Replies may still be on their way: they must not be read as the next batch's.
+            # A reply may still be on its way: it must not be read as the next call's.
             await connection.disconnect(nowait=True)
             raise
 

@@ -1,4 +1,4 @@
-"""The Redis view log's hot path: the views of one event-loop tick go to Redis in one pipeline,
+"""The Redis view log's hot path: the views of one event-loop tick go to Redis in one script call,
 each numbered, logged and sent to the session's other processes in the order it came, even after
 Redis lost its scripts; a session on one process only costs no publication."""
 
