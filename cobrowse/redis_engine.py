@@ -26,12 +26,13 @@ visitors and agents who never come back time out as after any lost connection.
 
 Publications: each process listens on one channel of its own, ``p:ID``. A publication goes,
 in one script, to the channels of the processes in the session's ``where`` set other than its
-origin (which delivered it at once), as ``origin \n code \n kind \n number \n text``. So a
-session whose people are all on one process costs no pub/sub at all, and no process hears its
-own publications back. A view is numbered, logged and published by one script; one longer than
-``INLINE_CHARS`` is not published itself: its key is, and subscribers read it from there, so
-a snapshot of megabytes never sits in a subscriber's pub/sub buffer (Redis cuts a subscriber
-off at 32 MB). A process joins a session's ``where`` set only while its channel is subscribed;
+origin (which delivered it at once), as ``origin \\n code \\n kind \\n number \\n text``
+preceded by its length in bytes and a newline; the views of one batch bound for one process go
+as one message. So a session whose people are all on one process costs no pub/sub at all, and
+no process hears its own publications back. A view is numbered, logged and published by one
+script; one longer than ``INLINE_CHARS`` is not published itself: its key is, and subscribers
+read it from there, so a snapshot of megabytes never sits in a subscriber's pub/sub buffer
+(Redis cuts a subscriber off at 32 MB). A process joins a session's ``where`` set only while its channel is subscribed;
 after a lost pub/sub connection the relay is told (``recovered``) so that it checks its
 sessions and fills its agents' gaps from the log.
 
@@ -101,7 +102,7 @@ FAN_OUT = """
 local sent = 0
 for _, process in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if process ~= ARGV[1] then
-    redis.call('PUBLISH', 'cb:p:' .. process, ARGV[2])
+    redis.call('PUBLISH', 'cb:p:' .. process, string.len(ARGV[2]) .. '\\n' .. ARGV[2])
     sent = sent + 1
   end
 end
@@ -132,6 +133,7 @@ local function record(seq_key, log_key, meta_key, text, full)
   end
   return seq
 end
+local outbox = {}
 local function send(where_key, text, origin, code, seq)
   local message = nil
   for _, process in ipairs(redis.call('SMEMBERS', where_key)) do
@@ -143,8 +145,10 @@ local function send(where_key, text, origin, code, seq)
         else
           message = origin .. '\\n' .. code .. '\\nview\\n' .. seq .. '\\n' .. text
         end
+        message = string.len(message) .. '\\n' .. message
       end
-      redis.call('PUBLISH', 'cb:p:' .. process, message)
+      if not outbox[process] then outbox[process] = {} end
+      table.insert(outbox[process], message)
     end
   end
 end
@@ -154,6 +158,9 @@ for i = 0, #ARGV / 4 - 1 do
   local seq = record(KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], text, full)
   if origin ~= '' then send(KEYS[i * 4 + 4], text, origin, code, seq) end
   numbers[i + 1] = seq
+end
+for process, messages in pairs(outbox) do
+  redis.call('PUBLISH', 'cb:p:' .. process, table.concat(messages))
 end
 return numbers
 """
@@ -715,7 +722,17 @@ class RedisEngine(Engine):
                 await _quietly(pubsub.aclose())
 
     async def _take(self, data):
-        origin, code, kind, number, text = data.decode().split("\n", 4)
+        """Deliver the publications of ``data``: each is its length in bytes, a newline and
+        itself (a batch of views to one process is one message)."""
+        start = 0
+        while start < len(data):
+            newline = data.index(b"\n", start)
+            end = newline + 1 + int(data[start:newline])
+            await self._deliver(data[newline + 1:end].decode())
+            start = end
+
+    async def _deliver(self, publication):
+        origin, code, kind, number, text = publication.split("\n", 4)
         if kind == "bigview":
             kind, raw = VIEW, await self.redis.get(_key("big", code, number))
             if raw is None:
