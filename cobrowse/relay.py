@@ -506,8 +506,9 @@ class Relay:
                 self.refuse(conn, protocol.ProtocolError("unavailable", UNAVAILABLE))
 
     async def drop(self, code, who, conn_id):
-        """``dropped``, again after an outage if the shared state is out of reach now: a visitor
-        or agent lost meanwhile who never comes back still times out."""
+        """``dropped``; while the shared state is out of reach, remembered and done once it is
+        back (``recovered``), so that a visitor or agent lost during an outage who never comes
+        back still times out."""
         try:
             await self.dropped(code, who, conn_id)
         except Unavailable:
