@@ -47,6 +47,13 @@ processes, so every relayed view crosses Redis. The server figures (CPU, RSS) ar
 those processes and Redis; ``Redis KB/session`` is Redis's ``used_memory`` per session and
 ``CPU ms/msg`` the server CPU per relayed message.
 
+``--cpu-quota F`` gives each server process at most F of one CPU (Redis is not limited), with a
+cgroup of its own (``cpu.cfs_quota_us`` over a 10 ms period, or ``cpu.max``; it needs root), as
+a container's CPU limit does. On a machine with few cores this is how N processes get N
+"server cores" of their own next to the generator, so that one process can be compared with
+two: the sessions held divided by F are the sessions per server core. ``Server CPU %`` then
+says how much of it was Redis, in brackets.
+
 Figures go to ``bench/results/NAME.json`` and ``NAME.md`` (``--name``, ``load`` by default); the
 table is printed.
 """
@@ -168,12 +175,43 @@ class Server(ServerProcess):
         return self.process.poll() is None
 
 
+class CpuQuota:
+    """A cgroup that holds processes to ``share`` of one CPU; ``close`` removes it once they
+    have exited."""
+
+    PERIOD_US = 10_000  # A short period: a process over its quota waits at most this long.
+
+    def __init__(self, share, name):
+        quota = max(int(share * self.PERIOD_US), 1000)
+        v1 = Path("/sys/fs/cgroup/cpu")
+        if (v1 / "cpu.cfs_quota_us").exists():
+            self.path = v1 / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+        elif "cpu" in Path("/sys/fs/cgroup/cgroup.controllers").read_text().split():
+            self.path = Path("/sys/fs/cgroup") / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.max").write_text("%d %d" % (quota, self.PERIOD_US))
+        else:
+            raise SystemExit("--cpu-quota needs the cgroup cpu controller")
+
+    def add(self, pid):
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def close(self):
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
+
+
 class Servers:
     """What serves the sessions: ``processes`` server processes, sharing a redis-server of
     their own with ``--redis`` (one process without it, in memory). Its CPU and memory are the
     sum of all of them, Redis included; ``ports`` are the servers'."""
 
-    def __init__(self, pin, processes=1, redis=False):
+    def __init__(self, pin, processes=1, redis=False, cpu_quota=None):
         self.redis = RedisProcess() if redis else None
         if self.redis is not None:
             # Redis is pinned with the servers: it is part of what serves the sessions.
@@ -183,6 +221,11 @@ class Servers:
                                check=True, stdout=subprocess.DEVNULL)
         options = ("--redis", self.redis.url) if self.redis else ()
         self.servers = [Server(pin, *options) for _ in range(processes)]
+        self.quotas = []
+        for server in self.servers if cpu_quota else ():
+            quota = CpuQuota(cpu_quota, "cobrowse-bench-%d" % server.pid)
+            quota.add(server.pid)
+            self.quotas.append(quota)
         first = self.servers[0]
         self.pid, self.cpus, self.pinned, self.open_files = first.pid, first.cpus, first.pinned, first.open_files
         self.ports = [server.port for server in self.servers]
@@ -206,6 +249,8 @@ class Servers:
     def stop(self):
         for server in self.servers:
             server.stop()
+        for quota in self.quotas:
+            quota.close()
         if self.redis is not None:
             self.redis.stop()
 
@@ -563,6 +608,7 @@ class CpuMeter:
     def _read(self):
         machine, steal = machine_seconds()
         return {"time": time.monotonic(), "server": sum(map(cpu_seconds, self.server.pids)),
+                "redis": cpu_seconds(self.server.redis.process.pid) if self.server.redis else 0.0,
                 "workers": self.workers.cpu_seconds(),
                 "own": cpu_seconds(os.getpid()), "machine": machine, "steal": steal}
 
@@ -571,10 +617,11 @@ class CpuMeter:
         start = self.start
         wall = end["time"] - start["time"]
         server = (end["server"] - start["server"]) / wall * 100
+        redis = (end["redis"] - start["redis"]) / wall * 100
         workers = [(after - before) / wall * 100 for after, before in zip(end["workers"], start["workers"])]
         own = (end["own"] - start["own"]) / wall * 100
         other = (end["machine"] - start["machine"]) / wall * 100 - server - sum(workers) - own
-        return {"server": server, "workers": workers, "other": max(other, 0.0),
+        return {"server": server, "redis": redis, "workers": workers, "other": max(other, 0.0),
                 "steal": (end["steal"] - start["steal"]) / wall * 100}
 
 
@@ -679,6 +726,7 @@ def measure(server, workers, sessions, options, baseline_rss, peak, ramp):
         },
         "quiet_seconds": round(quiet_seconds, 1),
         "server_cpu_percent": round(server_cpu, 1),
+        "redis_cpu_percent": round(cpu["redis"], 1) if server.redis else None,
         "server_alive": server.alive(),
         "rss_bytes": rss,
         "kb_per_session": round((rss - baseline_rss) / held / 1000, 1) if held and held >= peak else None,
@@ -723,7 +771,8 @@ def row(level):
         sessions += " of %d" % level["sessions_asked"]
     return "| %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %d | %s | %s | %.0f | %.1f | %s |" % (
         sessions, fmt(level["offered_per_s"], "%.0f"), fmt(level["relayed_per_s"], "%.0f"),
-        fmt(latency["p50"]), fmt(latency["p99"]), fmt(latency["max"]), fmt(level["server_cpu_percent"], "%.0f"),
+        fmt(latency["p50"]), fmt(latency["p99"]), fmt(latency["max"]), fmt(level["server_cpu_percent"], "%.0f") + (
+            "" if level.get("redis_cpu_percent") is None else " (%.0f)" % level["redis_cpu_percent"]),
         fmt(level["cpu_ms_per_message"], "%.3f"), level["rss_bytes"] / 1e6, fmt(level["kb_per_session"]),
         fmt(level["redis_kb_per_session"]), level["errors"] + level["lost"],
         " / ".join("%.0f" % value for value in level["generator_cpu_percent"]),
@@ -780,6 +829,8 @@ def main(argv=None):
                         help="serve with --redis, from a redis-server of the benchmark's own (pinned with the servers)")
     parser.add_argument("--processes", type=int, default=1,
                         help="server processes sharing that Redis; each session's visitor and agent are on different ones")
+    parser.add_argument("--cpu-quota", type=float, default=None,
+                        help="hold each server process to this share of one CPU with a cgroup (needs root)")
     parser.add_argument("--name", default="load", help="the results' file name in bench/results (default load)")
     args = parser.parse_args(argv)
     if args.processes > 1 and not args.redis:
@@ -806,7 +857,7 @@ def main(argv=None):
     extensions = None
     levels = []
     try:
-        server = Servers(pin, args.processes, args.redis)
+        server = Servers(pin, args.processes, args.redis, args.cpu_quota)
         print("server: %d process(es)%s, pid %s on CPU %s, %s; open files %s" % (
             args.processes, " sharing a redis-server" if args.redis else " (memory)",
             ",".join(map(str, server.pids)), ",".join(map(str, server.cpus)),
@@ -907,7 +958,7 @@ def main(argv=None):
     markdown = [
         "# Load benchmark",
         "",
-        "%s, %d CPUs, Python %s. One server process %s; %d generator process(es) on CPU %s. "
+        "%s, %d CPUs, Python %s. %s %s; %d generator process(es) on CPU %s. "
         "Each session: a visitor and an agent WebSocket over loopback (compression offered: %s, negotiated: %s); the visitor sends "
         "a %d-character `view` %g times a second, the server relays it to the agent. Each level is measured "
         "for %g s after %g s of warm-up. Latency = agent receive - visitor send (CLOCK_MONOTONIC). "
@@ -916,6 +967,8 @@ def main(argv=None):
         "messages in flight while that was at least %g %% (in %g s slices) are left out of the latencies, and "
         "Quiet s is what remains of the window."
         % (report["date"], os.cpu_count(), platform.python_version(),
+           "%d server process(es)%s%s" % (args.processes, " sharing a redis-server" if args.redis else " (in memory)",
+                                          ", each held to %g of one CPU (cgroup)" % args.cpu_quota if args.cpu_quota else ""),
            "pinned to CPU %d (taskset)" % SERVER_CPU if server.pinned else "NOT pinned",
            worker_count, ",".join(map(str, generator_cpus or cpus)), args.compression,
            ", ".join(extensions) if extensions else "none", args.size, args.rate,

@@ -4,7 +4,9 @@ Run it with ``.venv/bin/python bench/scale.py [load.py options]``. It runs ``ben
 three times, one after the other with the same options: one process in memory, one process on
 Redis, two processes on Redis (each session's visitor on one, its agent on the other; every
 server process and Redis pinned to the same core, so the figures compare one core's worth), then
-``bench/failover.py``. The side-by-side summary goes to ``bench/results/scale.md``: at each level,
+``bench/failover.py``. With ``--cpu-quota F`` each server process has F of a CPU (a cgroup), so
+that two processes have twice the CPU of one on a machine of two cores, and the summary gives the
+sessions held per server core. The side-by-side summary goes to ``bench/results/scale.md``: at each level,
 the relay latency (p50/p99), server CPU per relayed message, server and Redis memory per session,
 and the sessions each setup held with p99 < 50 ms. ``--summary`` rebuilds it from the last runs.
 """
@@ -46,14 +48,30 @@ def summary(options):
                                       " (%d errors)" % (level["errors"] + level["lost"])),
                       str(level["cpu_ms_per_message"]), memory]
         lines.append("| %d | %s |" % (asked, " | ".join(cells)))
-    lines += [""] + ["- %s: held %d sessions; other processes used %s %% of one core on average during its windows."
-                     % (title, report["most_sessions_held"],
+    lines += [""] + ["- %s: held %d sessions%s; other processes used %s %% of one core on average during its windows."
+                     % (title, report["most_sessions_held"], per_core(report),
                         round(sum(level["other_cpu_percent"] for level in report["levels"]) / max(len(report["levels"]), 1)))
                      for title, report in reports]
+    memory, *redis = [per_core_sessions(report) for _, report in reports]
+    if memory is not None and all(redis):
+        lines += ["- Sessions per server core on Redis against in memory: %s." % ", ".join(
+            "%s %.0f %%" % (title, share * 100 / memory) for (title, _), share in zip(reports[1:], redis))]
     failover = json.loads((RESULTS / "failover.json").read_text())
     lines += ["", "Failover (bench/failover.py, %d rounds): SIGKILL to the agent seeing the visitor's next change, "
               "median %.2f s, max %.2f s." % (len(failover["rounds"]), failover["median_s"], failover["max_s"]), ""]
     return lines
+
+
+def per_core_sessions(report):
+    """Sessions held per server core: with ``--cpu-quota``, each process had that share of one."""
+    quota = report["options"].get("cpu_quota")
+    return report["most_sessions_held"] / (report["options"]["processes"] * quota) if quota else None
+
+
+def per_core(report):
+    sessions = per_core_sessions(report)
+    return "" if sessions is None else " (%d processes held to %g of a CPU each: %.0f per server core)" % (
+        report["options"]["processes"], report["options"]["cpu_quota"], sessions)
 
 
 def main(argv=None):

@@ -26,12 +26,13 @@ visitors and agents who never come back time out as after any lost connection.
 
 Publications: each process listens on one channel of its own, ``p:ID``. A publication goes,
 in one script, to the channels of the processes in the session's ``where`` set other than its
-origin (which delivered it at once), as ``origin \n code \n kind \n number \n text``. So a
-session whose people are all on one process costs no pub/sub at all, and no process hears its
-own publications back. A view is numbered, logged and published by one script; one longer than
-``INLINE_CHARS`` is not published itself: its key is, and subscribers read it from there, so
-a snapshot of megabytes never sits in a subscriber's pub/sub buffer (Redis cuts a subscriber
-off at 32 MB). A process joins a session's ``where`` set only while its channel is subscribed;
+origin (which delivered it at once), as ``origin \\n code \\n kind \\n number \\n text``
+preceded by its length in bytes and a newline; the views of one batch bound for one process go
+as one message. So a session whose people are all on one process costs no pub/sub at all, and
+no process hears its own publications back. A view is numbered, logged and published by one
+script; one longer than ``INLINE_CHARS`` is not published itself: its key is, and subscribers
+read it from there, so a snapshot of megabytes never sits in a subscriber's pub/sub buffer
+(Redis cuts a subscriber off at 32 MB). A process joins a session's ``where`` set only while its channel is subscribed;
 after a lost pub/sub connection the relay is told (``recovered``) so that it checks its
 sessions and fills its agents' gaps from the log.
 
@@ -76,8 +77,10 @@ TIMER_LEASE_SECONDS = 10.0
 # Views up to this long travel in the publication itself; longer ones by key.
 INLINE_CHARS = 64 * 1024
 BIG_VIEW_SECONDS = 60
-# The most views sent to Redis in one pipeline.
+# The most views recorded by one call of the record script.
 BATCH_VIEWS = 256
+# How long a request to Redis may take.
+SOCKET_TIMEOUT_SECONDS = 3
 # Connections to Redis per process, and how long a request waits for a free one.
 POOL_SIZE = 64
 POOL_WAIT_SECONDS = 5
@@ -99,52 +102,67 @@ FAN_OUT = """
 local sent = 0
 for _, process in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if process ~= ARGV[1] then
-    redis.call('PUBLISH', 'cb:p:' .. process, ARGV[2])
+    redis.call('PUBLISH', 'cb:p:' .. process, string.len(ARGV[2]) .. '\\n' .. ARGV[2])
     sent = sent + 1
   end
 end
 return sent
 """
 
-# Numbers a view, keeps it in the log, and (with the session's ``where`` set as KEYS[4]) sends
-# it to the other processes of the session: inline when short, else by key. One call on the
-# hot path; ARGV: the view, '1' for a full snapshot, the origin, the code.
+# Numbers views, keeps each in its session's log, and sends it to the other processes of its
+# session (those in its ``where`` set but its origin; none when the origin is empty): inline when
+# short, else by key. One call for a batch of views on the hot path; per view, four keys (seq,
+# log, logm, where) and four arguments (the view, '1' for a full snapshot, the origin, the
+# code). It returns the views' numbers.
 RECORD = """
-local function record()
-  local seq = redis.call('INCR', KEYS[1])
-  local size = string.len(ARGV[1])
-  if ARGV[2] == '1' then
-    redis.call('DEL', KEYS[2])
-    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
-    redis.call('HSET', KEYS[3], 'chars', size, 'state', 'log')
+local function record(seq_key, log_key, meta_key, text, full)
+  local seq = redis.call('INCR', seq_key)
+  local size = string.len(text)
+  if full == '1' then
+    redis.call('DEL', log_key)
+    redis.call('XADD', log_key, seq .. '-1', 't', text)
+    redis.call('HSET', meta_key, 'chars', size, 'state', 'log')
     return seq
   end
-  if redis.call('HGET', KEYS[3], 'state') ~= 'log' then return seq end
-  if redis.call('HINCRBY', KEYS[3], 'chars', size) > LIMIT then
-    redis.call('DEL', KEYS[2])
-    redis.call('HSET', KEYS[3], 'state', 'lost')
+  if redis.call('HGET', meta_key, 'state') ~= 'log' then return seq end
+  if redis.call('HINCRBY', meta_key, 'chars', size) > LIMIT then
+    redis.call('DEL', log_key)
+    redis.call('HSET', meta_key, 'state', 'lost')
   else
-    redis.call('XADD', KEYS[2], seq .. '-1', 't', ARGV[1])
+    redis.call('XADD', log_key, seq .. '-1', 't', text)
   end
   return seq
 end
-local seq = record()
-if not KEYS[4] then return seq end
-local message = nil
-for _, process in ipairs(redis.call('SMEMBERS', KEYS[4])) do
-  if process ~= ARGV[3] then
-    if not message then
-      if string.len(ARGV[1]) > INLINE then
-        redis.call('SET', 'cb:big:' .. ARGV[4] .. ':' .. seq, ARGV[1], 'EX', BIG_SECONDS)
-        message = ARGV[3] .. '\\n' .. ARGV[4] .. '\\nbigview\\n' .. seq .. '\\n'
-      else
-        message = ARGV[3] .. '\\n' .. ARGV[4] .. '\\nview\\n' .. seq .. '\\n' .. ARGV[1]
+local outbox = {}
+local function send(where_key, text, origin, code, seq)
+  local message = nil
+  for _, process in ipairs(redis.call('SMEMBERS', where_key)) do
+    if process ~= origin then
+      if not message then
+        if string.len(text) > INLINE then
+          redis.call('SET', 'cb:big:' .. code .. ':' .. seq, text, 'EX', BIG_SECONDS)
+          message = origin .. '\\n' .. code .. '\\nbigview\\n' .. seq .. '\\n'
+        else
+          message = origin .. '\\n' .. code .. '\\nview\\n' .. seq .. '\\n' .. text
+        end
+        message = string.len(message) .. '\\n' .. message
       end
+      if not outbox[process] then outbox[process] = {} end
+      table.insert(outbox[process], message)
     end
-    redis.call('PUBLISH', 'cb:p:' .. process, message)
   end
 end
-return seq
+local numbers = {}
+for i = 0, #ARGV / 4 - 1 do
+  local text, full, origin, code = ARGV[i * 4 + 1], ARGV[i * 4 + 2], ARGV[i * 4 + 3], ARGV[i * 4 + 4]
+  local seq = record(KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], text, full)
+  if origin ~= '' then send(KEYS[i * 4 + 4], text, origin, code, seq) end
+  numbers[i + 1] = seq
+end
+for process, messages in pairs(outbox) do
+  redis.call('PUBLISH', 'cb:p:' .. process, table.concat(messages))
+end
+return numbers
 """
 
 READ = """
@@ -209,9 +227,12 @@ class Guard:
         return Unavailable(self.problem)
 
     def succeeded(self):
-        if self.problem is not None:
-            self.problem = None
-            log.warning("cobrowse: Redis is reachable again")
+        """Forget the outage, if any; True if there was one."""
+        if self.problem is None:
+            return False
+        self.problem = None
+        log.warning("cobrowse: Redis is reachable again")
+        return True
 
     def check(self):
         """Fail at once while an outage is known: only the heartbeat waits for Redis then, and
@@ -427,32 +448,38 @@ class RedisViewLog(ViewLog):
             RECORD.replace("LIMIT", str(limit)).replace("INLINE", str(INLINE_CHARS))
             .replace("BIG_SECONDS", str(BIG_VIEW_SECONDS)))
         self._read = client.register_script(READ)
-        # The views waiting to be recorded: (keys, args, future); and the task sending them.
+        # The views waiting to be recorded: (code, text, full, origin, future); the task sending
+        # them, over a connection of its own.
         self._waiting = []
         self._sender = None
+        self._connection = None
 
     @staticmethod
     def _keys(code):
         return [_key("seq", code), _key("log", code), _key("logm", code)]
 
     async def record(self, code, text, full):
-        return await self._record(keys=self._keys(code), args=[text, "1" if full else "0"])
+        return await self.record_and_publish(code, text, full, "")
 
     async def record_and_publish(self, code, text, full, origin):
         """``record``, and send the view to the session's other processes (those in its
         ``where`` set but ``origin``) in the same call.
 
-        Views go to Redis in batches, one pipeline at a time, in the order they came: while
-        Redis answers one batch, the next one gathers. An idle process sends each view at once,
-        a busy one sends many per write, which is what bounds its cost per view."""
+        Views go to Redis in batches, one at a time, in the order they came: while Redis
+        answers one batch, the next one gathers. An idle process sends each view at once, a
+        busy one sends many per script call, which is what bounds its cost per view."""
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((self._keys(code) + [_key("where", code)], [text, "1" if full else "0", origin, code],
-                              future))
+        self._waiting.append((code, text, full, origin, future))
         if self._sender is None:
             # The task's first step runs after the other callbacks of this event-loop tick, so
             # the views they bring go in the same batch.
             self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
         return await future
+
+    async def aclose(self):
+        """Close the views' own connection to Redis."""
+        if self._connection is not None:
+            await self._connection.disconnect()
 
     async def _send_waiting(self):
         try:
@@ -463,35 +490,54 @@ class RedisViewLog(ViewLog):
             self._sender = None
 
     async def _send(self, batch):
-        """Run the record script for each view of ``batch`` and answer each one's future."""
+        """Record the views of ``batch`` and answer each one's future."""
+        keys, args = [], []
+        for code, text, full, origin, _ in batch:
+            keys += [_key("seq", code), _key("log", code), _key("logm", code), _key("where", code)]
+            args += [text, "1" if full else "0", origin, code]
         try:
-            if len(batch) == 1:
-                keys, args, future = batch[0]
-                replies = [await self._record(keys=keys, args=args)]
-            else:
-                replies = await self._pipelined(batch)
-        except Exception as error:  # noqa: BLE001 - every waiting view gets the failure.
-            replies = [error] * len(batch)
-        for (keys, args, future), reply in zip(batch, replies):
-            if isinstance(reply, NoScriptError):
+            try:
+                numbers = await self._call(keys, args)
+            except NoScriptError:
                 # Redis lost its scripts (it restarted): the script object loads it again.
-                try:
-                    reply = await self._record(keys=keys, args=args)
-                except Exception as error:  # noqa: BLE001 - given to the view's publisher.
-                    reply = error
+                numbers = await self._record(keys=keys, args=args)
+        except Exception as error:  # noqa: BLE001 - every waiting view gets the failure.
+            numbers = [error] * len(batch)
+        for (_, _, _, _, future), number in zip(batch, numbers):
             if future.done():
                 continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
+            if isinstance(number, Exception):
+                future.set_exception(number)
             else:
-                future.set_result(reply)
+                future.set_result(number)
 
-    async def _pipelined(self, batch):
-        """The replies of ``batch`` in one round trip; a failed view's is its ``ResponseError``."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
-                pipe.execute_command("EVALSHA", self._record.sha, len(keys), *keys, *args)
-            return await pipe.execute(raise_on_error=False)
+    async def _call(self, keys, args):
+        """Run the record script with ``keys`` and ``args`` and return its reply.
+
+        This is the hot path, so the command is packed here, and sent and read on a connection
+        of redis-py's without its pool's and retries' work per call. A connection found broken
+        (Redis restarted) is opened again once."""
+        if self._connection is None:
+            pool = self.redis.connection_pool
+            # Without a socket timeout of its own: one deadline covers the whole round trip.
+            self._connection = pool.connection_class(**dict(pool.connection_kwargs, socket_timeout=None))
+        packed = _command(b"EVALSHA", self._record.sha.encode(), b"%d" % len(keys),
+                          *[part.encode() for part in keys + args])
+        try:
+            return await self._round_trip(packed)
+        except ConnectionError:
+            return await self._round_trip(packed)
+
+    async def _round_trip(self, packed):
+        connection = self._connection
+        try:
+            async with asyncio.timeout(SOCKET_TIMEOUT_SECONDS):
+                await connection.send_packed_command(packed)
+                return await connection.read_response(timeout=math.inf)
+        except BaseException:
+            # A reply may still be on its way: it must not be read as the next call's.
+            await connection.disconnect(nowait=True)
+            raise
 
     async def read(self, code, after=0, count=BATCH):
         reply = await self._read(keys=self._keys(code), args=[after, count])
@@ -517,7 +563,7 @@ class RedisEngine(Engine):
         retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2)
         # A burst of requests waits for one of POOL_SIZE connections rather than failing.
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS,
-                                                        socket_timeout=3, socket_connect_timeout=2,
+                                                        socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=2,
                                                         health_check_interval=10, retry=retry)
         self.redis = aioredis.Redis(connection_pool=pool)
         self.store = _guarded(RedisStore(self.redis), self.guard)
@@ -568,6 +614,7 @@ class RedisEngine(Engine):
                 await pipe.execute()
         except (RedisError, OSError):
             pass
+        await self.views.aclose()
         await self.redis.aclose()
 
     def health(self):
@@ -675,7 +722,17 @@ class RedisEngine(Engine):
                 await _quietly(pubsub.aclose())
 
     async def _take(self, data):
-        origin, code, kind, number, text = data.decode().split("\n", 4)
+        """Deliver the publications of ``data``: each is its length in bytes, a newline and
+        itself (a batch of views to one process is one message)."""
+        start = 0
+        while start < len(data):
+            newline = data.index(b"\n", start)
+            end = newline + 1 + int(data[start:newline])
+            await self._deliver(data[newline + 1:end].decode())
+            start = end
+
+    async def _deliver(self, publication):
+        origin, code, kind, number, text = publication.split("\n", 4)
         if kind == "bigview":
             kind, raw = VIEW, await self.redis.get(_key("big", code, number))
             if raw is None:
@@ -686,26 +743,23 @@ class RedisEngine(Engine):
     # -- processes ----------------------------------------------------------------------------
 
     async def _beat(self):
-        """Renew the heartbeat; True if this process was not listed (Redis lost its data, or
-        the others took it for dead), and so registered its sessions again."""
+        """Renew the heartbeat. True if publications may have been missed: this process was
+        not listed (Redis lost its data, or the others took it for dead), or an outage was
+        known before or while the beat was on its way; then its sessions are registered anew."""
         listed = await self._beat_script(keys=[_key("proc", self.process), _key("procs")],
                                          args=[int(PROCESS_TTL_SECONDS * 1000), self.process])
-        lost = listed == 1
-        registering = self.codes if lost else self.unregistered & self.codes
+        missed = listed == 1 or self.guard.problem is not None
+        registering = self.codes if missed else self.unregistered & self.codes
         if registering:
             await self._register(list(registering))
-        self.guard.succeeded()
-        return lost
+        # An outage noticed by another call while the registration was on its way is over too.
+        return self.guard.succeeded() or missed
 
     async def _heartbeats(self):
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                was_down = self.guard.problem is not None
-                if was_down and self.codes:
-                    # Whatever changed meanwhile, this process's sessions are registered anew.
-                    self.unregistered.update(self.codes)
-                if (await self._beat() or was_down) and self.recovered is not None:
+                if await self._beat() and self.recovered is not None:
                     await self.recovered()
                 await self._bury_the_dead()
             except (RedisError, OSError, asyncio.TimeoutError) as error:
@@ -769,11 +823,17 @@ class RedisEngine(Engine):
                 pass
 
 
+def _command(*parts):
+    """A Redis command of byte strings ``parts``, packed in the Redis protocol (RESP)."""
+    return b"*%d\r\n%s" % (len(parts), b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts))
+
+
 def _guarded(target, guard):
-    """``target`` with each of its coroutine methods raising ``Unavailable`` for Redis errors."""
+    """``target`` with each of its coroutine methods raising ``Unavailable`` for Redis errors
+    (but ``aclose``, which must close what it holds during an outage too)."""
     for name in dir(type(target)):
         method = getattr(target, name)
-        if not name.startswith("_") and inspect.iscoroutinefunction(method):
+        if not name.startswith("_") and name != "aclose" and inspect.iscoroutinefunction(method):
             setattr(target, name, guard.wrap(method))
     return target
 

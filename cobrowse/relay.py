@@ -209,6 +209,9 @@ class Relay:
         self.takeover_silence = idle_timeout / 2
         self.connections = {}  # connection id -> Connection
         self.here = {}  # code -> {who: Connection}: this process's attached connections
+        # Connections lost while the shared state was out of reach, to detach once it is back:
+        # (code, who, connection id).
+        self.undetached = set()
         self.numbers = itertools.count(1)
         self.tasks = set()
         self.started = None
@@ -265,7 +268,7 @@ class Relay:
         if conn.code is not None:
             code, who = conn.code, conn.who
             self.forget(conn)
-            await logged(self.dropped(code, who, conn.id))
+            await self.drop(code, who, conn.id)
         # The socket must be closed before its handler returns: the server drops the TCP
         # connection then, and a close frame still queued would never be sent.
         await conn.finished()
@@ -277,7 +280,7 @@ class Relay:
             if conn.code is not None:
                 code, who = conn.code, conn.who
                 self.forget(conn)
-                await logged(self.dropped(code, who, conn.id))
+                await self.drop(code, who, conn.id)
             conn.close(CLOSE_DRAINING)
         for conn in list(self.connections.values()):
             await conn.finished()
@@ -339,7 +342,7 @@ class Relay:
                         code, who = conn.code, conn.who
                         self.forget(conn)
                         # In a task of its own, so that a slow store cannot hold up the sweep.
-                        self.spawn(self.dropped(code, who, conn.id))
+                        self.spawn(self.drop(code, who, conn.id))
                     conn.close(CLOSE_IDLE)
                 elif conn.last < now - self.takeover_silence and conn.code is not None and not conn.silent:
                     conn.silent = True
@@ -451,8 +454,11 @@ class Relay:
 
     async def recovered(self):
         """Back in touch after publications may have been lost (the shared state was out of
-        reach): end here what ended meanwhile or was lost, attach again what was detached
-        meanwhile, and catch every agent up from the log."""
+        reach): detach the connections lost meanwhile, end here what ended meanwhile or was
+        lost, attach again what was detached meanwhile, and catch every agent up from the log."""
+        for code, who, conn_id in list(self.undetached):
+            await self.dropped_during_outage(code, who, conn_id)
+            self.undetached.discard((code, who, conn_id))
         for code, members in list(self.here.items()):
             session = await self.store.get(code)
             if session is None:
@@ -499,11 +505,36 @@ class Relay:
             if kind != "view":
                 self.refuse(conn, protocol.ProtocolError("unavailable", UNAVAILABLE))
 
+    async def drop(self, code, who, conn_id):
+        """``dropped``; while the shared state is out of reach, remembered and done once it is
+        back (``recovered``), so that a visitor or agent lost during an outage who never comes
+        back still times out."""
+        try:
+            await self.dropped(code, who, conn_id)
+        except Unavailable:
+            self.undetached.add((code, who, conn_id))
+        except Exception:  # noqa: BLE001 - a background failure must be seen, not lost.
+            log.exception("cobrowse: a lost connection could not be detached")
+
     async def dropped(self, code, who, conn_id):
         """Connection ``conn_id`` of ``who`` is gone: the session waits for it to come back."""
         session = await self.store.detach(code, who, conn_id)
+        if session is not None:
+            await self.wait_for_return(code, who, session)
+
+    async def dropped_during_outage(self, code, who, conn_id):
+        """``dropped``, once the shared state is back: the detach tried during the outage may
+        have been carried out after all, late, so a record with nobody attached for ``who``
+        counts as detached by it."""
+        session = await self.store.detach(code, who, conn_id)
         if session is None:
-            return
+            session = await self.store.get(code)
+            if session is None or attachment(session, who) is not None:
+                return
+        await self.wait_for_return(code, who, session)
+
+    async def wait_for_return(self, code, who, session):
+        """Start the timer of ``who``, just detached, and tell the others (of a visitor)."""
         if who == VISITOR:
             await self.engine.schedule("visitor:" + code, session["networkTimeout"] or self.network_timeout)
             await self.broadcast(code)

@@ -321,7 +321,7 @@ def test_redis_going_away_kills_no_process_and_a_lost_session_ends_clearly(own_r
         async def steps():
             async with visitor(one) as customer, agent(two) as alice:
                 started = await session_between(customer, alice)
-                await expect_session(alice, state="ACTIVE:ACTIVE")  # The join is over.
+                await quiet(alice)  # The join is over: alice's next frame was answered.
                 assert health(one) == (200, {"status": "ok", "process": health(one)[1]["process"]})
 
                 own_redis.kill()
@@ -371,6 +371,28 @@ def test_a_redis_outage_that_kept_the_data_lets_live_sessions_go_on(own_redis):
                 await customer.send("page", url="http://shop.test/after")
                 session = await expect_session(alice, url="http://shop.test/after")
                 assert session["accessCode"] == started["accessCode"] and session["visitorConnected"]
+
+        run(steps())
+
+
+def test_a_visitor_lost_during_an_outage_who_never_returns_times_out_once_redis_is_back(own_redis):
+    with cluster(own_redis, 2, *QUICK) as (one, two):
+        async def steps():
+            async with agent(two) as alice:
+                async with visitor(one) as customer:
+                    await session_between(customer, alice)
+                    await quiet(alice)  # The join is over: alice's next frame was answered.
+                    own_redis.process.send_signal(signal.SIGSTOP)
+                try:
+                    # The visitor's page closed while its process could not tell Redis.
+                    await wait_for(lambda: health(one)[0] == 503, 30)
+                    await asyncio.sleep(1)
+                finally:
+                    own_redis.process.send_signal(signal.SIGCONT)
+                back = time.monotonic()
+                await expect_session(alice, visitorConnected=False)
+                assert (await alice.expect("ended"))["reason"] == "NETWORK_TIMEOUT"
+                assert 6 <= time.monotonic() - back <= 6 + 4
 
         run(steps())
 
