@@ -253,12 +253,13 @@ def same_origin(origin, host_header):
 
 def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAIT_TIMEOUT_SECONDS,
                network_timeout=NETWORK_TIMEOUT_SECONDS, idle_timeout=IDLE_TIMEOUT_SECONDS,
-               allowed_origins=(), limiter=None, view_log=None, engine=None):
-    """The Starlette application (see the module's docstring for its options)."""
+               allowed_origins=(), limiter=None, view_log=None, engine=None, compiler=None):
+    """The Starlette application (see the module's docstring for its options; ``compiler`` makes
+    the core's bytecode, ``bytecode.Compiler()`` by default)."""
     engine = engine or MemoryEngine(store, limiter, view_log)
     relay = Relay(engine, agent_wait_timeout=agent_wait_timeout, network_timeout=network_timeout,
                   idle_timeout=idle_timeout)
-    files = SiteFiles(Path(root))
+    files = SiteFiles(Path(root), compiler)
     gate = Gate(agent_key, allowed_origins)
 
     async def agent_page(request):
@@ -297,6 +298,9 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # The core's bytecode is compiled now, in the background, so that the first visitor
+        # after a start or a deploy does not wait for it.
+        app.state.compiling = asyncio.get_running_loop().run_in_executor(None, files.compiled_core)
         await relay.start()
         yield
         await relay.stop()
@@ -423,12 +427,12 @@ class SiteFiles:
         # config names the core's modules as bytecode where the compiler made it.
         build = build_hash(self.root, self.compiler)
         headers = {"X-Cobrowse-Build": build, "Access-Control-Expose-Headers": "X-Cobrowse-Build"}
-        compiled = await run_in_threadpool(self._compiled)
+        compiled = await run_in_threadpool(self.compiled_core)
         config = with_bytecode((self.root / "pyscript.toml").read_text(), compiled.__contains__).encode()
         entry = StaticFiles.entry("pyscript.toml", config, '"%s"' % hashlib.sha256(config).hexdigest()[:16])
         return self.site.respond(request, entry, CACHE_LOADER, headers)
 
-    def _compiled(self):
+    def compiled_core(self):
         """The core modules the compiler turns into bytecode (it keeps what it compiled)."""
         return {name for name in self.core if self.compiler.compile(self.root / name) is not None}
 

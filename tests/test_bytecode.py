@@ -8,7 +8,7 @@ import logging
 from starlette.requests import Request
 
 from cobrowse.bytecode import Compiler, with_bytecode
-from cobrowse.server import SiteFiles
+from cobrowse.server import SiteFiles, browser_modules, create_app
 from conftest import ROOT
 from helpers import run_async
 
@@ -65,3 +65,22 @@ def test_without_a_compiler_the_browser_gets_the_sources(tmp_path, caplog):
     assert response.body == (ROOT / "pyscript.toml").read_bytes()
     response = run_async(files.bytecode_file(request, "cobrowse/session.py", None))
     assert response.status_code == 404
+
+
+def test_the_server_compiles_the_core_when_it_starts():
+    asked = []
+
+    class Recording(Compiler):
+        def compile(self, path):
+            asked.append(path.relative_to(ROOT).as_posix())
+            return None
+
+    app = create_app("key", compiler=Recording())
+
+    async def start():
+        async with app.router.lifespan_context(app):
+            await app.state.compiling
+
+    run_async(start())
+    # Before any request: the first visitor after a start does not wait for the compiler.
+    assert sorted(asked) == sorted(browser_modules("files"))
