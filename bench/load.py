@@ -212,6 +212,9 @@ class Servers:
     sum of all of them, Redis included; ``ports`` are the servers'."""
 
     def __init__(self, pin, processes=1, redis=False, cpu_quota=None):
+        # The quotas first: without a cgroup controller the run stops before any process starts.
+        self.quotas = [CpuQuota(cpu_quota, "cobrowse-bench-%d-%d" % (os.getpid(), number))
+                       for number in range(processes if cpu_quota else 0)]
         self.redis = RedisProcess() if redis else None
         if self.redis is not None:
             # Redis is pinned with the servers: it is part of what serves the sessions.
@@ -221,11 +224,8 @@ class Servers:
                                check=True, stdout=subprocess.DEVNULL)
         options = ("--redis", self.redis.url) if self.redis else ()
         self.servers = [Server(pin, *options) for _ in range(processes)]
-        self.quotas = []
-        for server in self.servers if cpu_quota else ():
-            quota = CpuQuota(cpu_quota, "cobrowse-bench-%d" % server.pid)
+        for quota, server in zip(self.quotas, self.servers):
             quota.add(server.pid)
-            self.quotas.append(quota)
         first = self.servers[0]
         self.pid, self.cpus, self.pinned, self.open_files = first.pid, first.cpus, first.pinned, first.open_files
         self.ports = [server.port for server in self.servers]

@@ -493,7 +493,7 @@ class RedisViewLog(ViewLog):
         """Record the views of ``batch`` and answer each one's future."""
         keys, args = [], []
         for code, text, full, origin, _ in batch:
-            keys += [_key("seq", code), _key("log", code), _key("logm", code), _key("where", code)]
+            keys += self._keys(code) + [_key("where", code)]
             args += [text, "1" if full else "0", origin, code]
         try:
             try:
@@ -749,7 +749,7 @@ class RedisEngine(Engine):
         listed = await self._beat_script(keys=[_key("proc", self.process), _key("procs")],
                                          args=[int(PROCESS_TTL_SECONDS * 1000), self.process])
         missed = listed == 1 or self.guard.problem is not None
-        registering = self.codes if missed else self.unregistered & self.codes
+        registering = self.codes if missed else self.unregistered
         if registering:
             await self._register(list(registering))
         # An outage noticed by another call while the registration was on its way is over too.
