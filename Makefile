@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 RUNTIMES := static/.vendored
-APPS := tests/apps/dist/.built
+APPS := tests/browser/apps/dist/.built
 
 .PHONY: setup run test bench chromium services clean
 
@@ -39,8 +39,8 @@ $(RUNTIMES): node_modules/.package-lock.json Makefile patches/pyscript_no_eval.p
 	touch $@
 
 # The browser tests' apps, built from npm packages with esbuild as real sites build theirs.
-$(APPS): node_modules/.package-lock.json $(wildcard tests/apps/build.mjs tests/apps/react/* tests/apps/vue/* tests/apps/knockout/*)
-	node tests/apps/build.mjs
+$(APPS): node_modules/.package-lock.json $(wildcard tests/browser/apps/build.mjs tests/browser/apps/react/* tests/browser/apps/vue/* tests/browser/apps/knockout/*)
+	node tests/browser/apps/build.mjs
 	touch $@
 
 # Browser tests drive Debian's Chromium; Playwright cannot download a browser here.
@@ -61,4 +61,4 @@ bench: setup chromium services
 	$(PY) bench/boot.py
 
 clean:
-	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES) tests/apps/dist
+	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES) tests/browser/apps/dist

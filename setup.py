@@ -1,15 +1,14 @@
 """Build hook: a wheel of cobrowse carries the site its server serves, so that ``pip install``
 gives a ``cobrowse serve`` that needs no source checkout.
 
-The server serves files from the checkout's root: ``index.html``, ``pyscript.toml``, ``demo/``,
-``static/`` (the loader and the runtimes ``make setup`` vendored from npm) and the browser's
-Python modules listed in pyscript.toml. The wheel gets a copy of exactly these under
-``cobrowse/site/``, in the same layout, and ``cobrowse.server`` serves from there when it
+The server serves the site from the checkout's root: ``index.html``, ``demo/`` and ``static/``
+(the loader and the runtimes ``make setup`` vendored from npm); the browser's Python files are
+the package's own (``cobrowse/server/manifest.py``). The wheel gets a copy of the site under
+``cobrowse/site/``, in the same layout, and ``cobrowse.server.app`` serves from there when it
 exists. Editable installs (``make setup``) keep serving the checkout itself. The rest of the
 configuration is in pyproject.toml.
 """
 
-import re
 import shutil
 from pathlib import Path
 
@@ -17,16 +16,11 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-SITE_FILES = ("index.html", "pyscript.toml")
+SITE_FILES = ("index.html",)
 SITE_FOLDERS = ("demo", "static")
 # What `make setup` vendors; without it the installed server could not run the widget.
 VENDORED = ("static/pyscript/core.js", "static/micropython/micropython.mjs", "static/pyodide/pyodide.mjs",
             "static/rrweb/rrweb.min.js")
-
-
-def browser_modules():
-    """The [files] of pyscript.toml: the modules the visitor's browser loads."""
-    return re.findall(r'^\s*"\./([^"]+)"\s*=', (ROOT / "pyscript.toml").read_text(), re.M)
 
 
 class BuildWithSite(build_py):
@@ -42,7 +36,7 @@ class BuildWithSite(build_py):
         shutil.rmtree(target, ignore_errors=True)
         for name in SITE_FOLDERS:
             shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns(".*"))
-        for name in SITE_FILES + tuple(browser_modules()):
+        for name in SITE_FILES:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, target / name)
 

@@ -43,7 +43,7 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from liveview import CHROMIUM, CHROMIUM_ARGS, DEAD_PROXY, RESULTS, percentile  # noqa: E402 - beside this file.
-from processes import PageServer, ServerProcess  # noqa: E402 - needs the path above.
+from support.processes import PageServer, ServerProcess  # noqa: E402 - needs the path above.
 
 AGENT_KEY = "bench-agent-key"
 TARGET_P50_MS = 30.0

@@ -28,8 +28,8 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
-from cobrowse.session import reconnect_delay  # noqa: E402 - needs the path above.
-from processes import RedisProcess, ServerProcess  # noqa: E402
+from cobrowse.core.session import reconnect_delay  # noqa: E402 - needs the path above.
+from support.processes import RedisProcess, ServerProcess  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 AGENT_KEY = "bench-agent-key"

@@ -104,19 +104,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-# The server process is started the way the tests start it (tests/processes.py).
+# The server process is started the way the tests start it (tests/support/processes.py).
 sys.path.insert(0, str(ROOT / "tests"))
-from processes import PageServer, ServerProcess  # noqa: E402 - needs the path above.
+from support.chromium import CHROMIUM, CHROMIUM_ARGS, DEAD_PROXY, LOOPBACK  # noqa: E402, F401 - needs the path above.
+from support.processes import PageServer, ServerProcess  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
-CHROMIUM = "/usr/bin/chromium"
-# The flags of tests/conftest.py, plus a dead proxy: Chromium sends every request that is not to
-# a loopback address to it, so nothing leaves this machine; loopback bypasses proxies implicitly.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-DEAD_PROXY = "--proxy-server=http://127.0.0.1:9"
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 AGENT_KEY = "bench-agent-key"
 RUNTIMES = ("micropython", "pyodide")
 PATHS = ("cobrowse", "baseline")

@@ -86,7 +86,7 @@ from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFact
 ROOT = Path(__file__).resolve().parent.parent
 # The server process is started the way the tests start it (tests/processes.py).
 sys.path.insert(0, str(ROOT / "tests"))
-from processes import RedisProcess, ServerProcess  # noqa: E402 - needs the path above.
+from support.processes import RedisProcess, ServerProcess  # noqa: E402 - needs the path above.
 RESULTS = ROOT / "bench" / "results"
 AGENT_KEY = "bench-agent-key"
 SERVER_CPU = 0

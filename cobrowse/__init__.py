@@ -5,13 +5,12 @@ Public names (importable on CPython and, in the visitor's browser, on MicroPytho
 - ``Events``: the seven co-browse events, e.g. ``Events.SessionStarted.listen(fn)``.
 - ``EVENT_NAMES``: their names.
 
-Modules: ``events``, ``session``, ``protocol``, ``links`` and ``widget`` are the pure core
-shared by browser and server; ``browser`` is the one module that touches the page (MicroPython,
-main thread); ``feed`` and ``worker`` carry the events to the page's own CPython under
-``data-runtime="pyodide"`` (in a PyScript worker, ``worker`` is this package's ``__init__``);
-``server``, ``store`` and ``__main__`` run the session server.
+Subpackages, by where their code runs: ``core`` is the pure core, shared by the visitor's
+browser (MicroPython) and the server (CPython); ``browser`` the adapters that touch the page
+(and, in a Pyodide worker, this package's ``__init__``); ``server`` the session server;
+``console`` the agent console's files.
 """
 
-from cobrowse.events import EVENT_NAMES, Events
+from cobrowse.core.events import EVENT_NAMES, Events
 
 __all__ = ["EVENT_NAMES", "Events"]

@@ -5,15 +5,15 @@
  *
  * This loader is deliberately small and holds no co-browse logic. It defines window.Cobrowse at
  * once, so page scripts can attach listeners right after the tag, then starts PyScript with the
- * vendored runtime and hands everything to Python (cobrowse/browser.py), which owns the state
+ * vendored runtime and hands everything to Python (cobrowse/browser/), which owns the state
  * machine, event dispatch, the link hook, the widget UI and the server connection. Listeners
  * attached before Python is up are queued here and handed over when it takes control.
  *
  * The runtimes: the co-browse core always runs on MicroPython on the main thread, where it boots
  * in a few hundred milliseconds without a long task. data-runtime="pyodide" is for the page's
  * own Python: its <script type="py" worker> tags get CPython (Pyodide) from this server, off the
- * main thread, and hear the events over the page's events feed (cobrowse/feed.py, and
- * cobrowse/worker.py on their side). The page never waits for CPython, and never freezes.
+ * main thread, and hear the events over the page's events feed (cobrowse/core/feed.py, and
+ * cobrowse/browser/worker.py on their side). The page never waits for CPython, and never freezes.
  */
 (function () {
   "use strict";
@@ -44,7 +44,7 @@
   var NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnected",
     "AgentDisconnected", "StateChanged", "NavigatingAway"];
 
-  // The events feed (cobrowse/feed.py): with data-runtime="pyodide", the page's own Python runs
+  // The events feed (cobrowse/core/feed.py): with data-runtime="pyodide", the page's own Python runs
   // on CPython in PyScript workers and hears every event over a channel of this page's own.
   // The events are kept, so that a worker that starts late still hears them all, in order.
   var feed = null;
@@ -328,7 +328,7 @@
     },
   };
 
-  // Remote control. Python decides whether an agent's action may run (cobrowse/control.py:
+  // Remote control. Python decides whether an agent's action may run (cobrowse/core/control.py:
   // consent, the element, the visitor's own input); these functions only describe the target
   // (inspect) and then act on it the way a person's input would (perform), so that the page's
   // framework notices: the full pointer sequence, values set through the prototype's setter
@@ -735,8 +735,8 @@
       what + (event.sourceFile ? ", needed by " + event.sourceFile : "") + "); see Content-Security-Policy in the cobrowse README");
   }, true);
 
-  // Start PyScript with our config. The [files] of pyscript.toml name the Python modules;
-  // their URLs are made absolute here, because PyScript resolves relative ones against the
+  // Start PyScript with our config. The server's manifest names the Python files (the core's
+  // "files", the page's own Python's "worker-files"); their URLs are made absolute here, because PyScript resolves relative ones against the
   // visitor's page, which may be on another origin than this server. PyScript reads configs
   // when it is imported, so the script tag goes in first; a modulepreload fetches PyScript
   // meanwhile. Module URLs carry the server's build hash, so browsers keep them for good, and
@@ -787,24 +787,21 @@
   hint("modulepreload", interpreterUrl);
   hint("preload", base + "micropython/micropython.wasm");
   var build = "";
-  fetch(root + "pyscript.toml").then(function (response) {
-    if (!response.ok) throw new Error("pyscript.toml: HTTP " + response.status);
+  fetch(root + "cobrowse/manifest.json").then(function (response) {
+    if (!response.ok) throw new Error("cobrowse/manifest.json: HTTP " + response.status);
     build = response.headers.get("X-Cobrowse-Build") || "";
-    return response.text();
-  }).then(function (toml) {
+    return response.json();
+  }).then(function (manifest) {
     var tables = { files: {}, "worker-files": {} };
-    var section = "";
-    toml.split("\n").forEach(function (line) {
-      var header = line.match(/^\s*\[([^\]]+)\]/);
-      if (header) { section = header[1].trim(); return; }
-      var entry = line.match(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/);
-      if (entry && Object.prototype.hasOwnProperty.call(tables, section)) {
-        var url = new URL(entry[1], root);
+    Object.keys(tables).forEach(function (table) {
+      var files = manifest[table] || {};
+      Object.keys(files).forEach(function (path) {
+        var url = new URL(path, root);
         if (build) url.searchParams.set("v", build);
-        tables[section][url.href] = entry[2];
+        tables[table][url.href] = files[path];
         // Needed only once the interpreter runs: after PyScript's own code.
-        if (section === "files") hint("preload", url.href, "low");
-      }
+        if (table === "files") hint("preload", url.href, "low");
+      });
     });
     var tag = document.createElement("script");
     tag.type = "mpy";

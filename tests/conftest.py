@@ -10,33 +10,21 @@
   this machine.
 """
 
-import json
 import re
-import socket
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 
-from processes import AGENT_KEY, ROOT, NginxProcess, PageServer, RedisProcess, ServerProcess, free_port  # noqa: F401 - the tests import these from here.
+from support.chromium import CHROMIUM, CHROMIUM_ARGS, LOOPBACK
+from support.processes import RedisProcess, ServerProcess
+from support.proxy import Proxy
+from support.site import Site
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-EVENT_NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnected",
-               "AgentDisconnected", "StateChanged", "NavigatingAway"]
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
-
-
-class Server(ServerProcess):
-    """A cobrowse server process on a free port, with the tests' agent key."""
 
 
 @pytest.fixture(scope="session")
 def server():
-    running = Server()
+    running = ServerProcess()
     yield running
     running.stop()
     tracebacks = [line for line in running.output if "Traceback" in line]
@@ -48,45 +36,6 @@ def redis():
     running = RedisProcess()
     yield running
     running.stop()
-
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
-<script src="{server}/static/cobrowse.js" data-site-code="{site_code}" data-runtime="{runtime}" {attributes}></script>
-<script>
-  // The customer page's own script: it records every co-browse event it hears.
-  window.heard = [];
-  {names}.forEach(function (name) {{
-    Cobrowse.Events[name].listen(function (event) {{ window.heard.push([name, event]); }});
-  }});
-</script>
-{head}
-</head><body>
-{body}
-</body></html>"""
-
-
-class Site:
-    """A customer's site on another origin: pages are published by path and served as given."""
-
-    def __init__(self):
-        self.server = PageServer()
-        self.pages = self.server.pages
-        self.port = self.server.port
-        # The site is 127.0.0.1; "localhost" on the same port stands in for a third-party site.
-        self.base = "http://127.0.0.1:%d" % self.port
-        self.elsewhere = "http://localhost:%d" % self.port
-        self.pages["/elsewhere.html"] = "<!doctype html><title>Elsewhere</title><link rel='icon' href='data:,'><h1>Another site</h1>"
-
-    def page(self, server, runtime, body="", path=None, head="", site_code="TEST-1", title="Customer page", **attributes):
-        """Publish a page embedding the widget; return its URL. ``data_x="y"`` adds data-x="y"."""
-        path = path or "/page-%d.html" % len(self.pages)
-        extra = " ".join('%s="%s"' % (name.replace("_", "-"), value) for name, value in attributes.items())
-        self.pages[path] = PAGE.format(
-            title=title, server=server.base, site_code=site_code, runtime=runtime, attributes=extra,
-            names=json.dumps(EVENT_NAMES), head=head, body=body,
-        )
-        return self.base + path
 
 
 @pytest.fixture(scope="session")
@@ -166,88 +115,6 @@ def new_page(browser, watch):
     yield open_page
     for context in contexts:
         context.close()
-
-
-class Proxy:
-    """A TCP proxy in front of a server, for breaking the network on purpose.
-
-    ``cut()`` drops every open connection; ``down()`` refuses new ones until ``up()``;
-    ``hang()`` keeps the open connections but stops carrying their bytes, like a network that
-    went silent without the browser noticing.
-    """
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.base = "http://127.0.0.1:%d" % self.port
-        self.refusing = False
-        self.pairs = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.refusing:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            pair = {"sockets": (client, upstream), "hung": False}
-            with self.lock:
-                self.pairs.append(pair)
-            threading.Thread(target=self._pump, args=(pair, client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(pair, upstream, client), daemon=True).start()
-
-    def _pump(self, pair, source, sink):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                if not pair["hung"]:
-                    sink.sendall(data)
-        except OSError:
-            pass
-        if not pair["hung"]:
-            for sock in pair["sockets"]:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self):
-        with self.lock:
-            pairs, self.pairs = self.pairs, []
-        for pair in pairs:
-            for sock in pair["sockets"]:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                    sock.close()
-                except OSError:
-                    pass
-
-    def hang(self):
-        with self.lock:
-            for pair in self.pairs:
-                pair["hung"] = True
-
-    def down(self):
-        self.refusing = True
-
-    def up(self):
-        self.refusing = False
-
-    def close(self):
-        self.listener.close()
-        self.cut()
 
 
 @pytest.fixture

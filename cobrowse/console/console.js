@@ -17,7 +17,7 @@ const NAME_KEY = "cobrowse.agentName";
 const TOKEN_KEY = "cobrowse.agentToken";
 const LOST_TEXT = "Connection to the server was lost.";
 const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
-// Heartbeat and reconnect timing: as the widget's (cobrowse/session.py, cobrowse/browser.py).
+// Heartbeat and reconnect timing: as the widget's (cobrowse/core/session.py, cobrowse/browser/widget.py).
 const HEARTBEAT_MS = 5000;
 const SILENCE_MS = 2 * HEARTBEAT_MS + 1000;
 const NETWORK_TIMEOUT_MS = 30000;

@@ -1,0 +1,200 @@
+"""Unit tests for cobrowse.core.control and the visitor session's side of remote control."""
+
+import pytest
+
+from cobrowse.core import control, protocol
+from cobrowse.core.links import site_hosts
+from cobrowse.core.session import VisitorSession
+
+CODE = "004213"
+TOKEN = "t" * 32
+HOSTS = site_hosts(None, "shop.example")
+IDLE = {"found": True, "tag": "button", "visitorIdleMs": 5000}
+
+
+def active(*agents):
+    session = VisitorSession("S")
+    session.boot()
+    session.start()
+    session.receive(protocol.encode("started", accessCode=CODE, token=TOKEN))
+    for agent_id, name in agents:
+        session.receive(protocol.encode("agent_joined", id=agent_id, name=name))
+    session.events, session.outbox = [], []
+    return session
+
+
+def controlled_by_alice():
+    """A session in which Alice asked for control and the visitor allowed it; events taken."""
+    session = active(("a1", "Alice"))
+    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
+    session.allow_control()
+    changes(session)
+    return session
+
+
+def changes(session):
+    events, session.events = session.events, []
+    return [(data["previousState"], data["state"]) for name, data in events if name == "StateChanged"]
+
+
+def sent(session):
+    outbox, session.outbox = session.outbox, []
+    return [protocol.decode(text, protocol.VISITOR_TO_SERVER) for text in outbox]
+
+
+def test_the_consent_record_allows_one_agent_at_a_time():
+    record = control.ask(None, "a1", "Alice")
+    assert record == {"agent": "a1", "name": "Alice", "state": "asking"}
+    assert control.controller(record) is None
+    with pytest.raises(control.ControlRefused, match="Alice has already asked") as refused:
+        control.ask(record, "b2", "Bob")
+    assert refused.value.code == "control_busy"
+    granted = control.grant(record, "a1")
+    assert control.controller(granted) == "a1" and record["state"] == "asking"
+    with pytest.raises(control.ControlRefused, match="Alice controls the page"):
+        control.ask(granted, "b2", "Bob")
+    with pytest.raises(control.ControlRefused):
+        control.grant(granted, "a1")
+    with pytest.raises(control.ControlRefused):
+        control.release(granted, "b2")
+    assert control.release(granted, "a1") is None
+    with pytest.raises(control.ControlRefused):
+        control.release(None)
+
+
+@pytest.mark.parametrize("action", [
+    None, [], {"kind": "eval"}, {"kind": "click", "x": 1}, {"kind": "click", "id": 1.5, "x": 1, "y": 1},
+    {"kind": "click", "id": -2, "x": 1, "y": 1}, {"kind": "click", "x": "1", "y": 1}, {"kind": "click", "x": True, "y": 1},
+    {"kind": "wheel", "x": 1, "y": 1, "dy": "9"}, {"kind": "key", "key": "ab"}, {"kind": "key", "key": "F5"},
+    {"kind": "choose", "id": 3}, {"kind": "choose", "id": 3, "index": -1},
+])
+def test_bad_actions_are_refused(action):
+    with pytest.raises(control.ControlRefused) as refused:
+        control.parse_action(action)
+    assert refused.value.code == "bad_action"
+
+
+def test_actions_keep_only_their_fields():
+    assert control.parse_action({"kind": "wheel", "id": 3, "x": 1, "y": 2, "dy": 120, "html": "<b>"}) == \
+        {"kind": "wheel", "id": 3, "x": 1, "y": 2, "dx": 0, "dy": 120}
+    assert control.parse_action({"kind": "key", "key": "Enter", "shiftKey": 1}) == \
+        {"kind": "key", "key": "Enter", "shiftKey": False, "ctrlKey": False, "altKey": False, "metaKey": False}
+    assert control.parse_action({"kind": "choose", "id": 9, "index": 2}) == {"kind": "choose", "id": 9, "index": 2}
+
+
+CLICK = {"kind": "click", "id": 4, "x": 1, "y": 1}
+KEY = {"kind": "key", "key": "q", "shiftKey": False, "ctrlKey": False, "altKey": False, "metaKey": False}
+
+
+@pytest.mark.parametrize("action,extra,reason", [
+    (CLICK, {"visitorIdleMs": 100}, "Held off"),
+    (CLICK, {"found": False}, "no longer on the visitor's page"),
+    (KEY, {"found": False}, "click a field first"),
+    (CLICK, {"noControl": True}, "does not allow agents"),
+    (CLICK, {"private": True}, "private fields"),
+    (CLICK, {"tag": "input", "type": "password"}, "private fields"),
+    (CLICK, {"tag": "input", "type": "hidden"}, "private fields"),
+    (CLICK, {"tag": "input", "type": "file"}, "private fields"),
+    (KEY, {"tag": "input", "type": "password", "editable": True}, "private fields"),
+    (KEY, {}, "does not take text"),
+    ({"kind": "choose", "id": 4, "index": 1}, {}, "list of options"),
+    (CLICK, {"link": "https://elsewhere.example/"}, "leaves the site"),
+])
+def test_the_page_refuses_what_agents_must_not_do(action, extra, reason):
+    facts = dict(IDLE, **extra)
+    assert reason in control.refusal(action, facts, HOSTS)
+
+
+@pytest.mark.parametrize("action,extra", [
+    (CLICK, {}),
+    (CLICK, {"link": "https://shop.example/basket"}),
+    (CLICK, {"tag": "input", "type": "checkbox"}),
+    (KEY, {"tag": "textarea", "editable": True}),
+    (dict(KEY, key="Enter"), {"tag": "button"}),
+    ({"kind": "choose", "id": 4, "index": 1}, {"tag": "select"}),
+    ({"kind": "move", "id": -1, "x": 1, "y": 1}, {"visitorIdleMs": 0, "private": True}),
+])
+def test_the_page_does_what_agents_may_do(action, extra):
+    assert control.refusal(action, dict(IDLE, **extra), HOSTS) is None
+
+
+def test_asking_allowing_and_revoking_fire_state_changes_and_tell_the_server():
+    session = active(("a1", "Alice"))
+    assert session.allow_control() == (False, "There is no request for control to allow (state ACTIVE:ACTIVE)")
+    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
+    assert changes(session) == [("ACTIVE:ACTIVE", "ACTIVE:ESCALATING")]
+    assert session.allow_control() == (True, "")
+    assert changes(session) == [("ACTIVE:ESCALATING", "ACTIVE:ESCALATED")]
+    assert session.mode == "ACB" and session.may_act("a1")
+    assert sent(session) == [{"type": "control_grant", "id": "a1"}]
+    assert session.deny_control()[0] is False
+    assert session.revoke_control() == (True, "")
+    assert changes(session) == [("ACTIVE:ESCALATED", "ACTIVE:ACTIVE")]
+    assert session.mode == "ICB" and not session.may_act("a1") and session.granted is None
+    assert sent(session) == [{"type": "control_end", "id": "a1", "reason": "revoked"}]
+
+
+def test_a_denial_the_agent_leaving_or_releasing_end_the_request():
+    session = active(("a1", "Alice"), ("b2", "Bob"))
+    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
+    assert session.deny_control() == (True, "")
+    assert sent(session) == [{"type": "control_end", "id": "a1", "reason": "declined"}]
+    session.receive(protocol.encode("control_request", id="a1", name="Alice"))
+    session.allow_control()
+    session.receive(protocol.encode("control_end", id="a1", reason="released"))
+    session.receive(protocol.encode("control_request", id="b2", name="Bob"))
+    session.receive(protocol.encode("agent_left", id="b2", name="Bob"))
+    assert changes(session) == [
+        ("ACTIVE:ACTIVE", "ACTIVE:ESCALATING"), ("ACTIVE:ESCALATING", "ACTIVE:ACTIVE"),
+        ("ACTIVE:ACTIVE", "ACTIVE:ESCALATING"), ("ACTIVE:ESCALATING", "ACTIVE:ESCALATED"),
+        ("ACTIVE:ESCALATED", "ACTIVE:ACTIVE"),
+        ("ACTIVE:ACTIVE", "ACTIVE:ESCALATING"), ("ACTIVE:ESCALATING", "ACTIVE:ACTIVE"),
+    ]
+    # A timer for a request that was already answered changes nothing.
+    session.request_expired("b2")
+    assert changes(session) == [] and session.state == "ACTIVE:ACTIVE"
+
+
+def test_a_controller_leaving_alone_goes_back_to_waiting():
+    session = controlled_by_alice()
+    session.receive(protocol.encode("agent_left", id="a1", name="Alice"))
+    assert changes(session) == [("ACTIVE:ESCALATED", "ACTIVE:ACTIVE"), ("ACTIVE:ACTIVE", "ACTIVE:WAIT")]
+    assert session.control is None
+
+
+def test_a_new_agent_joining_does_not_end_control():
+    session = controlled_by_alice()
+    session.receive(protocol.encode("agent_joined", id="b2", name="Bob"))
+    assert session.state == "ACTIVE:ESCALATED" and changes(session) == []
+
+
+@pytest.mark.parametrize("granted,record,state", [
+    ("a1", {"agent": "a1", "name": "Alice", "state": "granted"}, "ACTIVE:ESCALATED"),
+    (None, {"agent": "a1", "name": "Alice", "state": "granted"}, "ACTIVE:ACTIVE"),
+    ("a1", None, "ACTIVE:ACTIVE"),
+    (None, {"agent": "a1", "name": "Alice", "state": "asking"}, "ACTIVE:ESCALATING"),
+    ("a1", {"agent": "zz", "name": "Eve", "state": "granted"}, "ACTIVE:ACTIVE"),
+])
+def test_a_new_page_restores_control_only_with_this_tabs_consent(granted, record, state):
+    page = VisitorSession("S")
+    page.boot(TOKEN, "https://shop.example/next", granted=granted)
+    page.connected()
+    page.outbox = []
+    page.receive(protocol.encode("resumed", accessCode=CODE, token=TOKEN, agents=[{"id": "a1", "name": "Alice"}],
+                                 control=record))
+    assert changes(page) == [("INIT", state)]
+    assert page.mode == ("ACB" if state == "ACTIVE:ESCALATED" else "ICB")
+    if granted is None and record and record["state"] == "granted":
+        # The server thinks the page is controlled: the tab tells it that it is not.
+        assert sent(page) == [{"type": "control_end", "id": "a1", "reason": "revoked"}]
+
+
+def test_a_blip_keeps_control_the_server_still_has_and_drops_what_it_lost():
+    session = controlled_by_alice()
+    granted = {"agent": "a1", "name": "Alice", "state": "granted"}
+    for record, state in ((granted, "ACTIVE:ESCALATED"), (None, "ACTIVE:ACTIVE")):
+        session.connection_lost()
+        session.connected()
+        session.receive(protocol.encode("resumed", accessCode=CODE, token=TOKEN, agents=[{"id": "a1", "name": "Alice"}],
+                                        control=record))
+        assert session.state == state
