@@ -3,13 +3,13 @@ backoff while the session can be resumed, and the live view recorded onto it.
 
 Public names:
 
-- ``Connection(server, session, pump, act, silence_ms, draining_code)``: the connection of
-  ``session`` to the cobrowse server at ``server`` (its http(s) URL). ``open()`` connects,
-  ``flush()`` sends what the session queued, ``heartbeat()`` (on the widget's schedule) pings
-  or, after ``silence_ms`` milliseconds without a word from the server, drops the socket,
-  ``close()`` hangs up and ``sync_live_view()`` records the page while agents watch. ``socket``
-  is the open (or opening) WebSocket, or None. An agent's ``act`` message goes to
-  ``act(message)``; ``pump()`` is the widget's, called after each change.
+- ``Connection(server, session, pump, act, draining_code)``: the connection of ``session`` to
+  the cobrowse server at ``server`` (its http(s) URL). ``open()`` connects, ``flush()`` sends
+  what the session queued, ``heartbeat(silence_ms)`` (on the widget's schedule) pings or, when
+  the server has said nothing for longer than ``silence_ms``, drops the socket, ``close()``
+  hangs up and ``sync_live_view()`` records the page while agents watch. ``socket`` is the
+  open (or opening) WebSocket, or None. An agent's ``act`` message goes to ``act(message)``;
+  ``pump()`` is the widget's, called after each change.
 
 A lost connection is reconnected after ``core.session.reconnect_delay`` (at once when the server
 closed it with ``draining_code``: it is shutting down and another process takes the session),
@@ -25,12 +25,11 @@ from cobrowse.core.states import States
 class Connection:
     """One session's connection to the server."""
 
-    def __init__(self, server, session, pump, act, silence_ms, draining_code):
+    def __init__(self, server, session, pump, act, draining_code):
         self.url = server.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws/visitor"
         self.session = session
         self.pump = pump
         self.act = act
-        self.silence_ms = silence_ms
         self.draining_code = draining_code
         self.socket = None
         self.last_heard = 0
@@ -67,11 +66,11 @@ class Connection:
         if socket is not None:
             socket.close(1000, reason)
 
-    def heartbeat(self, *args):
+    def heartbeat(self, silence_ms):
         socket = self.socket
         if socket is None or socket.readyState != 1:
             return
-        if window.Date.now() - self.last_heard > self.silence_ms:
+        if window.Date.now() - self.last_heard > silence_ms:
             # Silent too long: drop this socket (its late events are ignored) and reconnect.
             self.socket = None
             socket.close(4000, "heartbeat lost")

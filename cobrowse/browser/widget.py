@@ -57,7 +57,7 @@ class Widget:
         self.settled = False
         self.hosts = links.site_hosts(options.get("domains"), window.location.hostname)
         self.ui = DefaultUI(self.session, self.command) if options.get("ui") != "none" else None
-        self.connection = Connection(options["server"], self.session, self.pump, self._act, SILENCE_MS, CLOSE_DRAINING)
+        self.connection = Connection(options["server"], self.session, self.pump, self._act, CLOSE_DRAINING)
         self.navigation = Navigation(self.session, self.connection, self.ui, self.hosts, self.pump, LEAVE_GRACE_MS)
         self.flush_scheduled = False
         # Proxies handed to JavaScript must outlive this call on Pyodide: keep them.
@@ -129,8 +129,11 @@ class Widget:
             self.ui.install()
         if self.session.resuming:
             self.connection.open()
-        window.setInterval(create_proxy(self.connection.heartbeat), HEARTBEAT_MS)
+        window.setInterval(create_proxy(self._heartbeat), HEARTBEAT_MS)
         return {"result": True}
+
+    def _heartbeat(self, *args):
+        self.connection.heartbeat(SILENCE_MS)
 
     # -- after each change -----------------------------------------------------------------
 
