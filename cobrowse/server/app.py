@@ -8,16 +8,13 @@ Public names:
 - ``DrainingServer(config, relay)``: uvicorn's server; SIGTERM or SIGINT drains the relay.
 - ``Gate``: the agent key and Origin checks; ``normalize_origin(origin)``,
   ``same_origin(origin, host)``: the WebSocket Origin check.
-- ``SiteFiles``, ``StaticFiles``: the files served, with their caching and compression.
 - ``client_address(host)``: what the join limit counts by (an IPv4 address, an IPv6 /64).
 - ``CLOSE_UNAUTHORIZED``, ``CLOSE_FORBIDDEN_ORIGIN``: close codes of ``docs/protocol.md``
   given before a connection reaches the relay (``relay`` has the others and the defaults).
 
-Routes: ``/`` and ``/demo/`` (the demo site), ``/static/`` (the loader and vendored runtimes),
-``/cobrowse/manifest.json`` (which Python files the browser loads: ``manifest``; also as
-``/pyscript.toml`` for loaders cached before) and ``/cobrowse/**.py`` (exactly those files; the
-core's also as MicroPython bytecode, ``/cobrowse/**.mpy``, which the manifest then names
-instead: see ``bytecode``), ``/agent`` (the agent console), ``/healthz`` (200 while this process reaches its
+Routes: the files of ``files.SiteFiles`` (``/`` and ``/demo/``, ``/static/``,
+``/cobrowse/manifest.json`` and ``/pyscript.toml``, ``/cobrowse/**.py`` and ``.mpy``,
+``/agent/**``), ``/agent`` (the agent console), ``/healthz`` (200 while this process reaches its
 shared state, else 503), ``/ws/visitor`` and ``/ws/agent`` (the wire protocol of
 ``docs/protocol.md``, handled by ``relay.Relay``).
 
@@ -31,145 +28,27 @@ origins allowed besides the server's own. ``engine`` holds what the server proce
 
 import asyncio
 import contextlib
-import gzip
-import hashlib
 import hmac
 import ipaddress
-import logging
-import mimetypes
-import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cobrowse.core import protocol
-from cobrowse.server import manifest
-from cobrowse.server.bytecode import Compiler
 from cobrowse.server.backends.engine import MemoryEngine
-from cobrowse.server.manifest import PACKAGE
+from cobrowse.server.files import ROOT, SiteFiles
 from cobrowse.server.relay import AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS, Relay
-
-log = logging.getLogger("cobrowse")
-
-# Where the site's files are (index.html, demo/, static/): an installed wheel carries them in
-# cobrowse/site/ (see setup.py); a checkout is its own root. The browser's Python files are the
-# package's own (``manifest``).
-ROOT = PACKAGE / "site" if (PACKAGE / "site").is_dir() else PACKAGE.parent
-
-mimetypes.add_type("text/javascript", ".mjs")
-mimetypes.add_type("text/javascript", ".js")
-mimetypes.add_type("application/wasm", ".wasm")
-mimetypes.add_type("text/x-python", ".py")
-mimetypes.add_type("application/x-micropython-bytecode", ".mpy")
-mimetypes.add_type("application/toml", ".toml")
-mimetypes.add_type("text/plain", ".ts")  # TypeScript declarations (cobrowse.d.ts), not MPEG streams.
-
-# Types worth compressing; wasm compresses to about half.
-COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm", "application/toml",
-                "application/x-micropython-bytecode")
-
-# How long browsers may keep what we serve. The loader's URL is fixed in customers' pages, so it
-# (and the config it reads) is fresh within minutes yet served from cache meanwhile; the Python
-# modules are fetched with the build's hash in their URL, so a copy is valid forever; the
-# vendored runtimes change only with a release.
-CACHE_LOADER = "public, max-age=300, stale-while-revalidate=86400"
-CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
-CACHE_RUNTIME = "public, max-age=86400"
-CACHE_REVALIDATE = "no-cache"
 
 # WebSocket close codes of our own (4000-4999 are the application's); ``relay`` has the others.
 CLOSE_UNAUTHORIZED = 4401  # Wrong or missing agent key.
 CLOSE_FORBIDDEN_ORIGIN = 4403  # A page of an origin that may not use this endpoint.
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def build_hash(compiler=None):
-    """A short hash of the browser's Python files, and of the ``compiler`` that turns them into
-    bytecode (if any): the build the loader asks for."""
-    digest = hashlib.sha256()
-    for name in sorted(manifest.served()):
-        digest.update(name.encode() + b"\0" + (PACKAGE.parent / name).read_bytes() + b"\0")
-    digest.update(str(compiler and compiler.version).encode())
-    return digest.hexdigest()[:16]
-
-
-def accepts_gzip(accept_encoding):
-    """Whether an Accept-Encoding header takes gzip (``gzip;q=0`` refuses it)."""
-    for part in accept_encoding.split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() in ("gzip", "*"):
-            quality = params.strip().lower()
-            return not quality.startswith("q=") or quality[2:].strip() not in ("0", "0.0", "0.00", "0.000")
-    return False
-
-
-class StaticFiles:
-    """Files from one folder, with the headers a cross-origin embed and a cache need.
-
-    Every file gets ``Access-Control-Allow-Origin: *`` (the widget is embedded from other
-    origins), an ETag, and gzip when the client takes it; compressed bodies are kept in memory.
-    ``cache(relative)`` gives each file's Cache-Control (revalidate on each use by default);
-    ``response`` may override it.
-    """
-
-    def __init__(self, folder, allowed=None, cache=None):
-        self.folder = Path(folder).resolve()
-        self.allowed = allowed
-        self.cache = cache or (lambda relative: CACHE_REVALIDATE)
-        self._cache = {}
-
-    def _load(self, path):
-        stat = path.stat()
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        entry = self._cache.get(key)
-        if entry is None:
-            entry = self._cache[key] = self.entry(path.name, path.read_bytes(), '"%x-%x"' % (stat.st_mtime_ns, stat.st_size))
-        return entry
-
-    @staticmethod
-    def entry(name, body, etag):
-        """What ``respond`` serves: the body, its gzip (or None), its type by ``name``, its ETag."""
-        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        packed = gzip.compress(body, 6, mtime=0) if kind.startswith(COMPRESSIBLE) and len(body) > 1024 else None
-        return body, packed, kind, etag
-
-    def response(self, request, relative, cache=None, headers=None):
-        if self.allowed is not None and relative not in self.allowed:
-            return not_found()
-        path = (self.folder / relative).resolve()
-        if self.folder not in path.parents or not path.is_file():
-            return not_found()
-        return self.respond(request, self._load(path), cache or self.cache(relative), headers)
-
-    def respond(self, request, entry, cache, headers=None):
-        """Serve ``entry`` (see ``entry``) with Cache-Control ``cache`` and ``headers``."""
-        body, packed, kind, etag = entry
-        headers = {
-            **(headers or {}),
-            "ETag": etag,
-            "Cache-Control": cache,
-            "Access-Control-Allow-Origin": "*",
-            "Cross-Origin-Resource-Policy": "cross-origin",
-            "Vary": "Accept-Encoding",
-            "X-Content-Type-Options": "nosniff",
-        }
-        # Each encoding is its own representation, so it gets its own ETag.
-        if packed is not None and accepts_gzip(request.headers.get("accept-encoding", "")):
-            headers["Content-Encoding"] = "gzip"
-            headers["ETag"] = etag = etag[:-1] + '-gz"'
-            body = packed
-        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-            return Response(status_code=304, headers=headers)
-        if kind.startswith("text/"):
-            kind += "; charset=utf-8"
-        return Response(body, media_type=kind, headers=headers)
 
 
 async def receive(socket):
@@ -183,10 +62,6 @@ async def receive(socket):
         raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
     text = message.get("text")
     return text if text is not None else message.get("bytes", b"")
-
-
-def not_found():
-    return Response("Not found", status_code=404, media_type="text/plain")
 
 
 def client_address(host):
@@ -263,7 +138,7 @@ def create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout=AGENT_WAI
                 "<p>The agent console needs the agent key: use the URL the server printed at start.</p>",
                 status_code=401,
             )
-        return files.console.response(request, "index.html")
+        return await files.console_page(request)
 
     async def healthz(request):
         problem = engine.health()
@@ -381,87 +256,6 @@ class Gate:
         if role == "visitor" and not self.allowed:
             return True
         return normalize_origin(origin) in self.allowed or same_origin(origin, socket.headers.get("host"))
-
-
-class SiteFiles:
-    """Every file the server serves: the demo site, the loader and runtimes, the browser's
-    Python files (``manifest``) and the agent console's files; ``routes()`` gives their routes."""
-
-    def __init__(self, root, compiler=None):
-        self.root = root
-        self.compiler = compiler or Compiler()
-        self.core = set(manifest.core_files())
-        self.static = StaticFiles(root / "static",
-                                  cache=lambda relative: CACHE_LOADER if relative == "cobrowse.js" else CACHE_RUNTIME)
-        self.site = StaticFiles(root, allowed={"index.html"})
-        self.demo = StaticFiles(root / "demo")
-        self.modules = StaticFiles(PACKAGE, allowed={name.split("/", 1)[1] for name in manifest.served()})
-        self.console = StaticFiles(PACKAGE / "console")
-
-    def routes(self):
-        return [
-            Route("/", self.index),
-            Route("/index.html", self.index),
-            Route("/cobrowse/manifest.json", self.manifest),
-            Route("/pyscript.toml", self.manifest),
-            Route("/favicon.ico", self.favicon),
-            Route("/demo/{path:path}", self.demo_file),
-            Route("/static/{path:path}", self.static_file),
-            Route("/cobrowse/{path:path}", self.module_file),
-            Route("/agent/{path:path}", self.console_file),
-        ]
-
-    async def index(self, request):
-        return self.site.response(request, "index.html")
-
-    async def favicon(self, request):
-        return Response(status_code=204)
-
-    async def manifest(self, request):
-        """The browser's files, as JSON for the loader (as TOML at ``/pyscript.toml``, for a
-        loader a browser cached before): the core's as bytecode where the compiler made it.
-        The build hash travels with it: the loader adds it to every module's URL."""
-        build = build_hash(self.compiler)
-        headers = {"X-Cobrowse-Build": build, "Access-Control-Expose-Headers": "X-Cobrowse-Build"}
-        compiled = await run_in_threadpool(self.compiled_core)
-        config = manifest.config(compiled.__contains__)
-        if request.url.path.endswith(".toml"):
-            name, body = "pyscript.toml", manifest.as_toml(config).encode()
-        else:
-            name, body = "manifest.json", json.dumps(config, sort_keys=True).encode()
-        entry = StaticFiles.entry(name, body, '"%s"' % hashlib.sha256(body).hexdigest()[:16])
-        return self.site.respond(request, entry, CACHE_LOADER, headers)
-
-    def compiled_core(self):
-        """The core modules the compiler turns into bytecode (it keeps what it compiled)."""
-        return {name for name in self.core if self.compiler.compile(PACKAGE.parent / name) is not None}
-
-    async def static_file(self, request):
-        return self.static.response(request, request.path_params["path"])
-
-    async def demo_file(self, request):
-        return self.demo.response(request, request.path_params["path"])
-
-    async def module_file(self, request):
-        build = build_hash(self.compiler)
-        cache = CACHE_IMMUTABLE if request.query_params.get("v") == build else None
-        relative = request.path_params["path"]
-        if relative.endswith(".mpy"):
-            return await self.bytecode_file(request, "cobrowse/" + relative[:-len(".mpy")] + ".py", cache)
-        return self.modules.response(request, relative, cache=cache)
-
-    async def bytecode_file(self, request, name, cache):
-        """The bytecode of the core module ``name`` (``cobrowse/core/x.py``), if it compiles."""
-        if name not in self.core:
-            return not_found()
-        body = await run_in_threadpool(self.compiler.compile, PACKAGE.parent / name)
-        if body is None:
-            return not_found()
-        entry = StaticFiles.entry(name[:-len(".py")] + ".mpy", body, '"%s"' % hashlib.sha256(body).hexdigest()[:16])
-        return self.modules.respond(request, entry, cache or self.modules.cache(name))
-
-    async def console_file(self, request):
-        return self.console.response(request, request.path_params["path"])
 
 
 async def refuse(socket, error):

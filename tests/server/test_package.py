@@ -61,7 +61,7 @@ def fetch(url):
 
 
 def test_the_installed_server_serves_every_file_from_the_package(installed, installed_server):
-    where = run([installed / "venv" / "bin" / "python", "-c", "import cobrowse.server.app as s; print(s.ROOT)"], installed)
+    where = run([installed / "venv" / "bin" / "python", "-c", "import cobrowse.server.files as s; print(s.ROOT)"], installed)
     assert where.strip().startswith(str(installed / "venv")), where
     for name in SERVED:
         assert fetch("%s/%s" % (installed_server.base, name)) == (ROOT / name).read_bytes(), name
