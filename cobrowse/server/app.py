@@ -5,7 +5,6 @@ Public names:
 - ``create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout, network_timeout,
   idle_timeout, allowed_origins, limiter, view_log, engine)``: the Starlette application.
 - ``serve(relay, conn)``: feed one WebSocket's frames to the relay.
-- ``DrainingServer(config, relay)``: uvicorn's server; SIGTERM or SIGINT drains the relay.
 - ``Gate``: the agent key and Origin checks; ``normalize_origin(origin)``,
   ``same_origin(origin, host)``: the WebSocket Origin check.
 - ``client_address(host)``: what the join limit counts by (an IPv4 address, an IPv6 /64).
@@ -33,7 +32,6 @@ import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -197,37 +195,6 @@ async def serve(relay, conn):
         pass
     finally:
         await relay.closed(conn)
-
-
-class DrainingServer(uvicorn.Server):
-    """uvicorn's server, whose first SIGTERM or SIGINT drains the relay before it stops: the
-    listening sockets close (a load balancer sends new connections elsewhere), every session is
-    handed on (``Relay.drain``) and every socket closes with 1012, "reconnect now"."""
-
-    def __init__(self, config, relay):
-        super().__init__(config)
-        self.relay = relay
-        self.loop = None
-        self.draining = None
-
-    async def serve(self, sockets=None):
-        self.loop = asyncio.get_running_loop()
-        await super().serve(sockets)
-
-    def handle_exit(self, sig, frame):
-        if self.draining is not None or self.loop is None:
-            super().handle_exit(sig, frame)
-        else:
-            self.draining = True
-            self.loop.call_soon_threadsafe(lambda: self.loop.create_task(self.drain()))
-
-    async def drain(self):
-        for server in self.servers:
-            server.close()
-        try:
-            await self.relay.drain()
-        finally:
-            self.should_exit = True
 
 
 class Gate:
