@@ -35,7 +35,7 @@ def seconds(text: str) -> float:
 
 def origin(text: str) -> str:
     """An origin as browsers send it, ``scheme://host[:port]``, normalized; else an error."""
-    from cobrowse.server.app import normalize_origin
+    from cobrowse.server.gate import normalize_origin
 
     try:
         parts = urlsplit(text.strip())

@@ -1,11 +1,13 @@
 """Who may use the server: the agent key, on the console's page and its socket, and the Origin
-of the pages that open the sockets (``--allowed-origin``), over real sockets."""
+of the pages that open the sockets (``--allowed-origin``), over real sockets; and the client
+address the join limit counts by."""
 
 import contextlib
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from cobrowse.server.gate import client_address
 from support.loop import run_async as run
 from support.wire import SITE, agent, http_get, join, start, visitor
 
@@ -121,3 +123,20 @@ def test_the_agent_endpoint_takes_the_servers_own_origin_and_allowed_ones_only(s
                     await forbidden(mallory)
 
     run(steps())
+
+
+# What the join limit counts by.
+
+
+@pytest.mark.parametrize("host, counted", [
+    ("127.0.0.1", "127.0.0.1"),
+    ("203.0.113.9", "203.0.113.9"),
+    ("::ffff:203.0.113.9", "203.0.113.9"),
+    # One IPv6 subscriber holds a /64: its addresses are one client.
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:bbbb::7", "2001:db8:1:2::/64"),
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ("", ""),
+])
+def test_the_join_limit_counts_ipv4_addresses_and_ipv6_networks(host, counted):
+    assert client_address(host) == counted
