@@ -79,10 +79,10 @@ def tag(body: bytes) -> str:
 
 
 @functools.lru_cache(maxsize=128)
-def encodings(body: bytes, name: str) -> tuple[str, bytes | None, str]:
-    """A body made in memory: its ETag, its gzip (None if not worth it) and that one's ETag."""
+def encodings(body: bytes, name: str) -> tuple[str, tuple[bytes, str] | None]:
+    """A body made in memory: its ETag, and its gzip with that one's ETag (None if not worth it)."""
     packed = compress(body) if compressible(name, len(body)) else None
-    return tag(body), packed, tag(packed or b"")
+    return tag(body), (packed, tag(packed)) if packed is not None else None
 
 
 @functools.lru_cache(maxsize=128)
@@ -115,12 +115,11 @@ class Folder(StaticFiles):
 
     def body_response(self, scope: Scope, name: str, body: bytes, headers: dict[str, str] | None = None) -> Response:
         """Serve ``body``, made in memory, as the file ``name`` of this folder would be served."""
-        etag, packed, packed_etag = encodings(body, name)
-        response = Response(body, media_type=media_type(name), headers={**(headers or {}), "ETag": etag})
+        etag, packed = encodings(body, name)
+        headers = {**(headers or {}), "ETag": etag}
         if packed is not None and takes_gzip(scope):
-            response = Response(packed, media_type=media_type(name),
-                                headers={**(headers or {}), "ETag": packed_etag, "Content-Encoding": "gzip"})
-        return self.finish(response, scope, name)
+            body, headers["ETag"], headers["Content-Encoding"] = *packed, "gzip"
+        return self.finish(Response(body, media_type=media_type(name), headers=headers), scope, name)
 
     def finish(self, response: Response, scope: Scope, path: str) -> Response:
         """The headers every file gets (its Cache-Control by ``cache`` unless it has one); a 304
