@@ -51,7 +51,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from cobrowse.core import protocol
 from cobrowse.server import manifest
 from cobrowse.server.bytecode import Compiler
-from cobrowse.server.backends.engine import MemoryEngine
+from cobrowse.server.backends.memory.engine import MemoryEngine
 from cobrowse.server.manifest import PACKAGE
 from cobrowse.server.relay import AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS, Relay
 
