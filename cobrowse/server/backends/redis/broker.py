@@ -127,6 +127,7 @@ class RedisBroker:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
+                _raise_if_cancelled()
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
@@ -181,3 +182,11 @@ class RedisBroker:
         assert self.deliver is not None, "publications come once the engine started"
         return self.deliver
 
+
+def _raise_if_cancelled() -> None:
+    """Go on with a cancellation that redis-py swallowed: 8.1's ``PubSub.subscribe`` returns
+    normally when its task is cancelled while it connects, and the task would then listen on
+    for ever (its engine's ``stop`` waiting for it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
