@@ -128,13 +128,18 @@ class RedisEngine:
         # An outage noticed by another call while the registration was on its way is over too.
         return self.guard.succeeded() or missed
 
+    async def heartbeat(self, died: Died, recovered: Recovered | None) -> None:
+        """One round of the heartbeat: renew it (and run ``recovered`` if publications may have
+        been missed), then hand on the sessions of the processes found dead (``died``)."""
+        if await self.beat() and recovered is not None:
+            await recovered()
+        await self.presence.bury_the_dead(died)
+
     async def _heartbeats(self, died: Died, recovered: Recovered | None) -> None:
         while True:
             await self.clock.sleep(HEARTBEAT_SECONDS)
             try:
-                if await self.beat() and recovered is not None:
-                    await recovered()
-                await self.presence.bury_the_dead(died)
+                await self.heartbeat(died, recovered)
             except REDIS_ERRORS as error:
                 self.guard.failed(error)
             except Unavailable:
