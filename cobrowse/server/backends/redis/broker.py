@@ -59,9 +59,8 @@ class RedisBroker:
 
     async def publish(self, code: str, kind: str, number: int, text: str) -> None:
         self._delivered()(code, kind, number, text)
-        self.guard.check()
-        await self.guard.call(self._fan_out(
-            keys=[key("where", code)], args=[self.process, "%s\n%s\n%s\n%d\n%s" % (self.process, code, kind, number, text)]))
+        publication = "%s\n%s\n%s\n%d\n%s" % (self.process, code, kind, number, text)
+        await self.guard.run(self._fan_out, [key("where", code)], [self.process, publication])
 
     async def publish_view(self, code: str, text: str, full: bool) -> int:
         seq = await self.views.record_and_publish(code, text, full, self.process)
@@ -75,8 +74,7 @@ class RedisBroker:
             return
         self.codes.add(code)
         self.unregistered.add(code)
-        self.guard.check()
-        await self.guard.call(self._register_when_listening(code))
+        await self.guard.run(self._register_when_listening, code)
 
     async def _register_when_listening(self, code: str) -> None:
         await asyncio.wait_for(self.listening.wait(), LISTENING_SECONDS)
@@ -87,8 +85,7 @@ class RedisBroker:
             return
         self.codes.discard(code)
         self.unregistered.discard(code)
-        self.guard.check()
-        await self.guard.call(self._unregister(code))
+        await self.guard.run(self._unregister, code)
 
     async def _unregister(self, code: str) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -17,8 +17,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
 
 from cobrowse.server.backends.broker import Deliver
 from cobrowse.server.backends.engine import Recovered
@@ -35,8 +34,6 @@ from cobrowse.server.backends.timers import Fire
 from cobrowse.server.clock import Clock, LoopClock
 
 log = logging.getLogger("cobrowse")
-
-T = TypeVar("T")
 
 
 class RedisEngine:
@@ -105,17 +102,13 @@ class RedisEngine:
         await self.broker.unsubscribe(code)
 
     async def schedule(self, key: str, delay: float) -> None:
-        await self._guarded(self.timers.schedule, key, delay)
+        await self.guard.run(self.timers.schedule, key, delay)
 
     async def cancel(self, key: str) -> None:
-        await self._guarded(self.timers.cancel, key)
+        await self.guard.run(self.timers.cancel, key)
 
     async def alive(self, process: str) -> bool:
-        return await self._guarded(self.presence.alive, process)
-
-    async def _guarded(self, method: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        self.guard.check()
-        return await self.guard.call(method(*args))
+        return await self.guard.run(self.presence.alive, process)
 
     # -- the process's own rounds -------------------------------------------------------------
 

@@ -86,11 +86,15 @@ class Guard:
         except REDIS_ERRORS as error:
             raise self.failed(error) from None
 
+    async def run(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``method(*args)``, failing at once during an outage, its errors as ``Unavailable``."""
+        self.check()
+        return await self.call(method(*args))
+
     def wrap(self, method: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Coroutine[Any, Any, T]]:
         @functools.wraps(method)
         async def guarded(*args: Any, **kwargs: Any) -> T:
-            self.check()
-            return await self.call(method(*args, **kwargs))
+            return await self.run(functools.partial(method, *args, **kwargs))
         return guarded
 
 

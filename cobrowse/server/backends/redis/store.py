@@ -117,10 +117,9 @@ class RedisStore(RecordMoves):
 
     async def new_agent_token(self, code: str, agent_id: str) -> str | None:
         def change(session: Session, pipe: Pipeline) -> str | None:
-            agent = agent_of(session, agent_id)
+            agent = _forget_token(session, agent_id, pipe)
             if agent is None:
                 return None
-            pipe.delete(key("at", agent["token"]))
             agent["token"] = token = new_token()
             pipe.set(key("at", token), "%s %s" % (code, agent_id), ex=SESSION_SECONDS)
             return token
@@ -128,11 +127,9 @@ class RedisStore(RecordMoves):
 
     async def remove_agent(self, code: str, agent_id: str) -> Agent | None:
         def change(session: Session, pipe: Pipeline) -> Agent | None:
-            agent = agent_of(session, agent_id)
-            if agent is None:
-                return None
-            session["agents"].remove(agent)
-            pipe.delete(key("at", agent["token"]))
+            agent = _forget_token(session, agent_id, pipe)
+            if agent is not None:
+                session["agents"].remove(agent)
             return agent
         return await self._change(code, change)
 
@@ -150,3 +147,12 @@ class RedisStore(RecordMoves):
             await pipe.execute()
             return session
         return await self._transaction(code, body)
+
+
+def _forget_token(session: Session, agent_id: str, pipe: Pipeline) -> Agent | None:
+    """The agent ``agent_id`` of ``session``, its token's lookup deleted on ``pipe``; None if
+    the agent is not there."""
+    agent = agent_of(session, agent_id)
+    if agent is not None:
+        pipe.delete(key("at", agent["token"]))
+    return agent
