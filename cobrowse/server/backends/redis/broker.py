@@ -25,7 +25,7 @@ from redis.asyncio.client import Pipeline
 from cobrowse.server.backends.broker import VIEW, Deliver
 from cobrowse.server.backends.engine import Recovered
 from cobrowse.server.backends.outage import logged
-from cobrowse.server.backends.redis.guard import REDIS_ERRORS, Guard, quietly
+from cobrowse.server.backends.redis.guard import REDIS_ERRORS, Guard, quietly, raise_if_cancelled
 from cobrowse.server.backends.redis.keys import SESSION_SECONDS, decoded, key
 from cobrowse.server.backends.redis.lua import register
 from cobrowse.server.backends.redis.views import RedisViewLog
@@ -124,9 +124,10 @@ class RedisBroker:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
-                _raise_if_cancelled()
+                raise_if_cancelled()
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
+                    raise_if_cancelled()
                     if message is None:
                         continue
                     if message["type"] == "subscribe":
@@ -179,11 +180,3 @@ class RedisBroker:
         assert self.deliver is not None, "publications come once the engine started"
         return self.deliver
 
-
-def _raise_if_cancelled() -> None:
-    """Go on with a cancellation that redis-py swallowed: 8.1's ``PubSub.subscribe`` returns
-    normally when its task is cancelled while it connects, and the task would then listen on
-    for ever (its engine's ``stop`` waiting for it)."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

@@ -24,7 +24,7 @@ from cobrowse.server.backends.engine import Recovered
 from cobrowse.server.backends.outage import Unavailable
 from cobrowse.server.backends.presence import Died
 from cobrowse.server.backends.redis.broker import RedisBroker
-from cobrowse.server.backends.redis.guard import REDIS_ERRORS, Guard, connect, guarded
+from cobrowse.server.backends.redis.guard import REDIS_ERRORS, Guard, connect, guarded, raise_if_cancelled
 from cobrowse.server.backends.redis.limiter import RedisJoinLimiter
 from cobrowse.server.backends.redis.presence import HEARTBEAT_SECONDS, RedisPresence
 from cobrowse.server.backends.redis.store import RedisStore
@@ -139,6 +139,7 @@ class RedisEngine:
                 pass
             except Exception:  # noqa: BLE001 - the heartbeat must go on.
                 log.exception("cobrowse: the heartbeat failed")
+            raise_if_cancelled()
 
     async def _timers(self, fire: Fire) -> None:
         while True:
@@ -149,3 +150,4 @@ class RedisEngine:
                 self.guard.failed(error)
             except Unavailable:
                 pass
+            raise_if_cancelled()

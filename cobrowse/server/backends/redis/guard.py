@@ -8,6 +8,7 @@ Public names:
 - ``guarded(target, guard)``: ``target`` with its coroutine methods guarded.
 - ``REDIS_ERRORS``: what a call to Redis raises when Redis is out of reach.
 - ``quietly(coroutine)``: await it, ignoring its failure (closing what already broke).
+- ``raise_if_cancelled()``: go on with a cancellation of this task that redis-py swallowed.
 - ``SOCKET_TIMEOUT_SECONDS``, ``POOL_SIZE``, ``POOL_WAIT_SECONDS``.
 """
 
@@ -113,3 +114,12 @@ async def quietly(coroutine: Awaitable[object]) -> None:
         await coroutine
     except Exception:  # noqa: BLE001 - closing what already broke.
         pass
+
+
+def raise_if_cancelled() -> None:
+    """Raise ``CancelledError`` if this task was asked to stop: redis-py (8.1) swallows a
+    cancellation that lands while it connects (``PubSub.subscribe`` then returns normally),
+    and a loop that went on would listen or beat for ever, its engine's ``stop`` waiting."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
