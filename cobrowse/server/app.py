@@ -35,7 +35,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from cobrowse.server.backends.engine import Engine, MemoryEngine
+from cobrowse.server.backends.engine import Engine
+from cobrowse.server.backends.memory.engine import MemoryEngine
 from cobrowse.server.bytecode import Compiler
 from cobrowse.server.files import ROOT, SiteFiles
 from cobrowse.server.gate import AgentKey, PageOrigin, client_address

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     key = args.agent_key or secrets.token_urlsafe(18)
     engine: Engine | None = None
     if args.redis:
-        from cobrowse.server.backends.redis_engine import RedisEngine
+        from cobrowse.server.backends.redis.engine import RedisEngine
 
         engine = RedisEngine(args.redis)
     app = create_app(key, agent_wait_timeout=args.agent_wait_timeout, network_timeout=args.network_timeout,

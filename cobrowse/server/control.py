@@ -19,7 +19,7 @@ each request, grant, denial, revocation, release and timeout is logged.
 import logging
 
 from cobrowse.core import control, protocol
-from cobrowse.server.backends.engine import TO_AGENT, TO_VISITOR
+from cobrowse.server.backends.broker import TO_AGENT, TO_VISITOR
 
 log = logging.getLogger("cobrowse")
 

@@ -35,9 +35,12 @@ import secrets
 
 from cobrowse.server import control as control_server
 from cobrowse.core import protocol
-from cobrowse.server.backends.engine import CLOSE, ENDED, TO_AGENT, TO_AGENTS, TO_VISITOR, VIEW, Unavailable, logged, process_of
+from cobrowse.server.backends.broker import CLOSE, ENDED, TO_AGENT, TO_AGENTS, TO_VISITOR, VIEW
+from cobrowse.server.backends.outage import Unavailable, logged
+from cobrowse.server.backends.presence import process_of
 from cobrowse.core.session import Reasons, States
-from cobrowse.server.backends.store import BATCH, GONE, LOST, VISITOR, CodesExhausted, attachment, new_token
+from cobrowse.server.backends.records import GONE, VISITOR, CodesExhausted, attachment, new_token
+from cobrowse.server.backends.views import BATCH, LOST
 
 log = logging.getLogger("cobrowse")
 

@@ -82,6 +82,15 @@ def test_the_installed_server_serves_every_file_from_the_package(installed, inst
     assert b"console.js" in fetch(installed_server.console_url)
 
 
+def test_the_installed_package_carries_the_redis_scripts(installed):
+    listed = run([installed / "venv" / "bin" / "python", "-c",
+                  "from importlib import resources; from cobrowse.server.backends.redis import lua; "
+                  "print(' '.join(sorted(each.name for each in resources.files(lua.__package__).joinpath('scripts').iterdir())))"],
+                 installed)
+    scripts = ROOT / "cobrowse" / "server" / "backends" / "redis" / "scripts"
+    assert listed.split() == sorted(each.name for each in scripts.glob("*.lua")) and len(listed.split()) == 8
+
+
 def test_the_widget_runs_a_session_from_the_installed_server(new_page, installed_server, site):
     visitor = new_page(site.page(installed_server, "micropython", '<h1 id="title">Installed</h1>', path="/installed.html"))
     boot(visitor)

@@ -800,7 +800,8 @@ def test_a_start_when_no_code_is_free_is_refused_and_the_server_goes_on():
     import uvicorn
 
     from cobrowse.server.app import create_app
-    from cobrowse.server.backends.store import CodesExhausted, MemoryStore
+    from cobrowse.server.backends.memory.store import MemoryStore
+    from cobrowse.server.backends.records import CodesExhausted
     from support.processes import AGENT_KEY, free_port
 
     class Full(MemoryStore):
