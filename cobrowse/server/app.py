@@ -49,6 +49,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cobrowse.core import protocol
+from cobrowse.core.constants import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHORIZED
 from cobrowse.server import manifest
 from cobrowse.server.bytecode import Compiler
 from cobrowse.server.backends.engine import MemoryEngine
@@ -82,10 +83,6 @@ CACHE_LOADER = "public, max-age=300, stale-while-revalidate=86400"
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 CACHE_RUNTIME = "public, max-age=86400"
 CACHE_REVALIDATE = "no-cache"
-
-# WebSocket close codes of our own (4000-4999 are the application's); ``relay`` has the others.
-CLOSE_UNAUTHORIZED = 4401  # Wrong or missing agent key.
-CLOSE_FORBIDDEN_ORIGIN = 4403  # A page of an origin that may not use this endpoint.
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
