@@ -19,7 +19,7 @@ import js
 from pyscript.ffi import create_proxy
 
 from cobrowse.core import links, protocol
-from cobrowse.core.constants import CLOSE_DRAINING, HEARTBEAT_MS, SILENCE_MS
+from cobrowse.core.constants import CLOSE_DRAINING, HEARTBEAT_MS, SILENCE_MS, WIDGET_ID
 from cobrowse.core.events import Events, payload_json
 from cobrowse.core.session import NETWORK_TIMEOUT_SECONDS, States, VisitorSession, in_session, reconnect_delay
 from cobrowse.core.widget_view import ENDING, LEAVE_PROMPT, STARTING, announcement, spelled, view
@@ -360,7 +360,7 @@ class Widget:
         js.document.addEventListener("click", self._on_link_proxy, True)
         js.document.addEventListener("auxclick", self._on_link_proxy, True)
         if self.show_ui:
-            host = _element("div", id="cobrowse-widget")
+            host = _element("div", id=WIDGET_ID)
             self.root = host.attachShadow(js.JSON.parse('{"mode": "open"}'))
             self.root.adoptedStyleSheets = js.Array.of(_style_sheet(STYLE))
             # A live region is only heard when its text changes, so it is there from the start.
