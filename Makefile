@@ -10,10 +10,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 RUNTIMES := static/.vendored
 APPS := tests/browser/apps/dist/.built
+SHARED := cobrowse/browser/loader/shared.js cobrowse/console/shared.js
 
 .PHONY: setup run test bench chromium services clean
 
-setup: $(VENV)/.installed $(RUNTIMES) $(APPS)
+setup: $(VENV)/.installed $(RUNTIMES) $(APPS) $(SHARED)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,10 @@ $(RUNTIMES): node_modules/.package-lock.json Makefile patches/pyscript_no_eval.p
 	cp node_modules/rrweb/dist/style.min.css static/rrweb/rrweb.min.css
 	touch $@
 
+# The values the core shares with JavaScript, as an ES module for the loader and the console.
+$(SHARED) &: tools/shared_values.py $(wildcard cobrowse/core/*.py)
+	$(PYTHON) tools/shared_values.py
+
 # The browser tests' apps, built from npm packages with esbuild as real sites build theirs.
 $(APPS): node_modules/.package-lock.json $(wildcard tests/browser/apps/build.mjs tests/browser/apps/react/* tests/browser/apps/vue/* tests/browser/apps/knockout/*)
 	node tests/browser/apps/build.mjs
@@ -61,4 +66,5 @@ bench: setup chromium services
 	$(PY) bench/boot.py
 
 clean:
-	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES) tests/browser/apps/dist
+	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES) tests/browser/apps/dist \
+	   $(SHARED)
