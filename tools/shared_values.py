@@ -81,7 +81,7 @@ def write(root: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Write the values the core shares with JavaScript as ES modules.")
     parser.add_argument("--out-dir", type=Path, default=ROOT, help="write under this folder (default: the repository)")
     write(parser.parse_args(argv).out_dir)
 
