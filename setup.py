@@ -24,9 +24,9 @@ from cobrowse.server.compression import precompress  # noqa: E402 - needs the pa
 
 SITE_FILES = ("index.html",)
 SITE_FOLDERS = ("demo", "static")
-# What `make setup` vendors; without it the installed server could not run the widget.
+# What `make setup` vendors and builds; without it the installed server could not run the widget.
 VENDORED = ("static/pyscript/core.js", "static/micropython/micropython.mjs", "static/pyodide/pyodide.mjs",
-            "static/rrweb/rrweb.min.js")
+            "static/rrweb/rrweb.min.js", "static/cobrowse.js", "cobrowse/console/shared.js")
 
 
 class BuildWithSite(build_py):

@@ -12,7 +12,7 @@ Public names:
   ``forbidden_origin`` error and close code 4403.
 - ``normalize_origin(origin)``, ``same_origin(origin, host)``: the Origin comparison.
 - ``client_address(host)``: what the join limit counts by (an IPv4 address, an IPv6 /64).
-- ``CLOSE_UNAUTHORIZED``, ``CLOSE_FORBIDDEN_ORIGIN``: close codes of ``docs/protocol.md`` given
+- ``CLOSE_UNAUTHORIZED``, ``CLOSE_FORBIDDEN_ORIGIN`` (from ``core.constants``): close codes of ``docs/protocol.md`` given
   before a connection reaches the relay (``relay`` has the others).
 """
 
@@ -28,10 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from cobrowse.core import protocol
-
-# WebSocket close codes of our own (4000-4999 are the application's); ``relay`` has the others.
-CLOSE_UNAUTHORIZED = 4401  # Wrong or missing agent key.
-CLOSE_FORBIDDEN_ORIGIN = 4403  # A page of an origin that may not use this endpoint.
+from cobrowse.core.constants import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHORIZED
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -38,18 +38,12 @@ from cobrowse.core import protocol
 from cobrowse.server.backends.broker import CLOSE, ENDED, TO_AGENT, TO_AGENTS, TO_VISITOR, VIEW
 from cobrowse.server.backends.outage import Unavailable, logged
 from cobrowse.server.backends.presence import process_of
+from cobrowse.core.constants import CLOSE_DRAINING, CLOSE_IDLE, CLOSE_REPLACED, CLOSE_TOO_SLOW
 from cobrowse.core.session import Reasons, States
 from cobrowse.server.backends.records import GONE, VISITOR, CodesExhausted, attachment, new_token
 from cobrowse.server.backends.views import BATCH, LOST
 
 log = logging.getLogger("cobrowse")
-
-# WebSocket close codes of our own (4000-4999 are the application's).
-CLOSE_IDLE = 4408  # Nothing heard for the idle timeout: the connection is taken to be dead.
-CLOSE_REPLACED = 4409  # A silent connection whose session a resume or rejoin took over.
-CLOSE_TOO_SLOW = 4429  # A visitor that does not read what it is sent.
-# The server is shutting down (1012, "service restart"): reconnect at once, to another process.
-CLOSE_DRAINING = 1012
 
 # A session with no agent for this long ends as USER_TIMEOUT (``--agent-wait-timeout``).
 AGENT_WAIT_TIMEOUT_SECONDS = 300.0
