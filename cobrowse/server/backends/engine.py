@@ -27,6 +27,7 @@ import asyncio
 import logging
 
 from cobrowse.server.backends.store import MemoryJoinLimiter, MemoryStore, MemoryViewLog
+from cobrowse.server.clock import LoopClock
 
 log = logging.getLogger("cobrowse")
 
@@ -112,11 +113,12 @@ class Engine:
 
 
 class MemoryEngine(Engine):
-    """Everything in this process: publications are function calls, timers asyncio's."""
+    """Everything in this process: publications are function calls, timers ``clock``'s."""
 
     process = "local"
 
-    def __init__(self, store=None, limiter=None, views=None):
+    def __init__(self, store=None, limiter=None, views=None, clock=None):
+        self.clock = clock or LoopClock()
         self.store = store or MemoryStore()
         self.limiter = limiter or MemoryJoinLimiter()
         self.views = views or MemoryViewLog()
@@ -148,7 +150,7 @@ class MemoryEngine(Engine):
 
     async def schedule(self, key, delay):
         await self.cancel(key)
-        self._timers[key] = asyncio.get_running_loop().call_later(delay, self._due, key)
+        self._timers[key] = self.clock.call_later(delay, lambda: self._due(key))
 
     def _due(self, key):
         self._timers.pop(key, None)
