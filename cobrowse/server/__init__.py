@@ -3,7 +3,7 @@ and relays sessions between visitors and agents.
 
 Modules: ``cli`` (``python -m cobrowse serve``), ``app`` (the Starlette application: routes,
 files, the agent key and Origin checks), ``manifest`` (the browser's Python files), ``bytecode``
-(the core compiled for MicroPython), ``relay`` and ``control`` (every protocol move), ``clock``
-(the time the relay and the engines go by) and ``backends`` (what the processes of a deployment
-share: in memory, or in Redis).
+(the core compiled for MicroPython), ``relay`` (every protocol move: a package by concern),
+``clock`` (the time the relay and the engines go by) and ``backends`` (what the processes of a
+deployment share: in memory, or in Redis).
 """
