@@ -597,7 +597,11 @@ class RedisEngine(Engine):
 
     async def stop(self):
         for task in self.tasks:
-            task.cancel()
+            # Python 3.11's asyncio.wait_for, which redis-py sends every command with, loses a
+            # cancel that comes as the command completes: the task would go on for ever.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=0.1)
         for task in self.tasks:
             try:
                 await task
