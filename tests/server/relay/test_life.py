@@ -2,11 +2,9 @@
 hands every session on before it closes the sockets with 1012.
 """
 
-import asyncio
-
 from cobrowse.server.relay import CLOSE_DRAINING, NETWORK_TIMEOUT_SECONDS
 from support.relay import run_relays
-from support.wire import agent, join, next_view_text, SNAPSHOT, start, until_state, visitor
+from support.wire import SNAPSHOT, agent, join, next_view_text, start, until_state, visitor
 
 
 def test_a_relay_stops_at_once_even_right_after_it_started(run_relay):
