@@ -7,35 +7,22 @@ Public names:
 """
 
 import secrets
-from typing import TYPE_CHECKING
 
 from cobrowse.core import protocol
 from cobrowse.core.session import Reasons
 from cobrowse.server.backends.engine import TO_VISITOR
 from cobrowse.server.backends.store import new_token
 from cobrowse.server.relay.connection import Connection
-from cobrowse.server.relay.replies import AGENT_OVER, NO_SESSION, RateLimited, in_use, out_of_order
+from cobrowse.server.relay.part import Part
+from cobrowse.server.relay.replies import AGENT_OVER, NO_SESSION, RateLimited, in_use
 from cobrowse.server.relay.shapes import Message
 from cobrowse.server.relay.summary import summary
 from cobrowse.server.relay.timers import agent_timer, wait_timer
 
-if TYPE_CHECKING:
-    from cobrowse.server.relay.facade import Relay
-
-ALREADY_JOINED = "this connection has already joined a session"
-
-
-class AgentMoves:
+class AgentMoves(Part):
     """What the agents' messages do (see the module's docstring)."""
 
-    def __init__(self, relay: "Relay") -> None:
-        self.relay = relay
-        self.store = relay.store
-        self.engine = relay.engine
-
     async def join(self, conn: Connection, message: Message, text: str) -> None:
-        if conn.code is not None:
-            raise out_of_order(ALREADY_JOINED)
         wait = await self.relay.limiter.retry_after(conn.client)
         if wait:
             raise RateLimited(wait)
@@ -61,8 +48,6 @@ class AgentMoves:
         await self.relay.sessions.broadcast(code)
 
     async def rejoin(self, conn: Connection, message: Message, text: str) -> None:
-        if conn.code is not None:
-            raise out_of_order(ALREADY_JOINED)
         found = await self.store.agent_by_token(message["token"])
         if found is None:
             raise protocol.ProtocolError("no_session", AGENT_OVER)

@@ -24,17 +24,15 @@ request, grant, denial, revocation, release and timeout is logged.
 """
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from cobrowse.core import control, protocol
 from cobrowse.core.control import ControlRefused
 from cobrowse.server.backends.engine import TO_AGENT, TO_VISITOR
 from cobrowse.server.relay.connection import Connection
+from cobrowse.server.relay.part import Part
 from cobrowse.server.relay.shapes import Message, Session
 from cobrowse.server.relay.timers import control_timer
-
-if TYPE_CHECKING:
-    from cobrowse.server.relay.facade import Relay
 
 log = logging.getLogger("cobrowse")
 
@@ -105,13 +103,8 @@ def _notice(code: str, message: str) -> str:
     return text
 
 
-class ControlMoves:
+class ControlMoves(Part):
     """Remote control's moves of one relay (its record is in each session of the store)."""
-
-    def __init__(self, relay: "Relay") -> None:
-        self.relay = relay
-        self.store = relay.store
-        self.engine = relay.engine
 
     async def _change(self, code: str, change: Change, agent_id: str) -> Record | ControlRefused | None:
         """Run ``change`` on the session's record at once for every process; None if the

@@ -9,7 +9,7 @@ Public names:
   ``start()``, ``stop()``; ``deliver(code, kind, number, text)`` is the engine's callback.
 
 Each message type is one move: ``moves[role][type]`` names the coroutine and whether the
-connection must be in a session first. A new message type is a new move and a table entry. The
+connection must be in a session first (or must not be, for the moves that put it in one). A new message type is a new move and a table entry. The
 moves are the visitor's (``visitor``), the agents' (``agent``), the view relay's (``views``)
 and remote control's (``control``); what they share is in ``here`` (this process's
 connections), ``sessions`` (a session as a whole), ``timers`` and ``recovery``.
@@ -27,7 +27,8 @@ from cobrowse.server.relay.connection import Connection, Socket
 from cobrowse.server.relay.control import ControlMoves
 from cobrowse.server.relay.here import Here
 from cobrowse.server.relay.recovery import Recovery
-from cobrowse.server.relay.replies import CLOSE_DRAINING, NOT_JOINED, NOT_STARTED, PONG, UNAVAILABLE, out_of_order
+from cobrowse.server.relay.replies import (ALREADY_JOINED, ALREADY_STARTED, CLOSE_DRAINING, NOT_JOINED, NOT_STARTED, PONG,
+                                           UNAVAILABLE, out_of_order)
 from cobrowse.server.relay.sessions import Sessions
 from cobrowse.server.relay.shapes import Move
 from cobrowse.server.relay.tasks import Tasks
@@ -38,6 +39,16 @@ from cobrowse.server.relay.views import ViewFanOut
 from cobrowse.server.relay.visitor import VisitorMoves
 
 DIRECTIONS = {"visitor": protocol.VISITOR_TO_SERVER, "agent": protocol.AGENT_TO_SERVER}
+# What a connection is told of a move out of order: one that needs a session before it is in
+# one, and one that puts it in one once it is.
+OUT_OF_ORDER = {"visitor": (NOT_STARTED, ALREADY_STARTED), "agent": (NOT_JOINED, ALREADY_JOINED)}
+
+
+def _table(opening: dict[str, Move], attached: dict[str, Move]) -> dict[str, tuple[Move, bool]]:
+    """One role's moves: those that put a connection in a session, and those that need one."""
+    table = {kind: (move, False) for kind, move in opening.items()}
+    table.update((kind, (move, True)) for kind, move in attached.items())
+    return table
 
 
 class Relay:
@@ -64,31 +75,18 @@ class Relay:
         self.sweeper: asyncio.Task[None] | None = None
         self.moves = self._moves(VisitorMoves(self), AgentMoves(self))
 
-    def _moves(self, visitor: VisitorMoves, agent: AgentMoves) -> dict[str, dict[str, tuple[Move, str | None]]]:
-        """Each message type's move, by role, and the error of a connection not in a session
-        yet (None for the moves that put it in one)."""
+    def _moves(self, visitor: VisitorMoves, agent: AgentMoves) -> dict[str, dict[str, tuple[Move, bool]]]:
+        """Each message type's move, by role, and whether it needs a session (else it puts the
+        connection in one)."""
         controls = self.controls
         return {
-            "visitor": {
-                "start": (visitor.start, None),
-                "resume": (visitor.resume, None),
-                "view": (self.fan_out.view, NOT_STARTED),
-                "page": (visitor.page, NOT_STARTED),
-                "stop": (visitor.stop, NOT_STARTED),
-                "navigated_away": (visitor.navigated_away, NOT_STARTED),
-                "control_grant": (controls.from_visitor, NOT_STARTED),
-                "control_end": (controls.from_visitor, NOT_STARTED),
-                "refused": (controls.from_visitor, NOT_STARTED),
-            },
-            "agent": {
-                "join": (agent.join, None),
-                "rejoin": (agent.rejoin, None),
-                "leave": (agent.leave, NOT_JOINED),
-                "end": (agent.end, NOT_JOINED),
-                "request_control": (controls.from_agent, NOT_JOINED),
-                "release_control": (controls.from_agent, NOT_JOINED),
-                "act": (controls.from_agent, NOT_JOINED),
-            },
+            "visitor": _table({"start": visitor.start, "resume": visitor.resume}, {
+                "view": self.fan_out.view, "page": visitor.page, "stop": visitor.stop,
+                "navigated_away": visitor.navigated_away, "control_grant": controls.from_visitor,
+                "control_end": controls.from_visitor, "refused": controls.from_visitor}),
+            "agent": _table({"join": agent.join, "rejoin": agent.rejoin}, {
+                "leave": agent.leave, "end": agent.end, "request_control": controls.from_agent,
+                "release_control": controls.from_agent, "act": controls.from_agent}),
         }
 
     # -- life ---------------------------------------------------------------------------------
@@ -147,9 +145,12 @@ class Relay:
             if kind == "ping":
                 self.here.send(conn, PONG)
                 return
-            move, unattached = self.moves[conn.role][kind]
-            if unattached and conn.code is None:
-                raise out_of_order(unattached)
+            move, needs_session = self.moves[conn.role][kind]
+            not_in_one, in_one = OUT_OF_ORDER[conn.role]
+            if needs_session and conn.code is None:
+                raise out_of_order(not_in_one)
+            if not needs_session and conn.code is not None:
+                raise out_of_order(in_one)
             await move(conn, message, text)
         except protocol.ProtocolError as error:
             self.here.refuse(conn, error)

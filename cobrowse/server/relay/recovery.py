@@ -17,6 +17,7 @@ from cobrowse.core import protocol
 from cobrowse.core.session import Reasons
 from cobrowse.server.backends.engine import ENDED, Unavailable, process_of
 from cobrowse.server.backends.store import GONE, VISITOR, attachment
+from cobrowse.server.relay.part import Part
 from cobrowse.server.relay.replies import SESSION_LOST
 from cobrowse.server.relay.timers import agent_timer, visitor_timer
 
@@ -26,13 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("cobrowse")
 
 
-class Recovery:
+class Recovery(Part):
     """Lost connections and lost touch (see the module's docstring)."""
 
     def __init__(self, relay: "Relay") -> None:
-        self.relay = relay
-        self.store = relay.store
-        self.engine = relay.engine
+        super().__init__(relay)
         # Connections lost while the shared state was out of reach, to detach once it is back:
         # (code, who, connection id).
         self.undetached: set[tuple[str, str, str]] = set()

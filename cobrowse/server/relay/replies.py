@@ -3,8 +3,9 @@
 Public names:
 
 - ``CLOSE_IDLE``, ``CLOSE_REPLACED``, ``CLOSE_TOO_SLOW``, ``CLOSE_DRAINING``: close codes.
-- ``NO_SESSION``, ``SESSION_OVER``, ``AGENT_OVER``, ``NOT_STARTED``, ``NOT_JOINED``,
-  ``UNAVAILABLE``, ``BUSY``: error messages; ``SESSION_LOST``: the reason a session ends with
+- ``NO_SESSION``, ``SESSION_OVER``, ``AGENT_OVER``, ``UNAVAILABLE``, ``BUSY``: error messages;
+  ``NOT_STARTED``, ``NOT_JOINED``, ``ALREADY_STARTED``, ``ALREADY_JOINED``: those of a move out
+  of order (one that needs a session before there is one, one that opens one after); ``SESSION_LOST``: the reason a session ends with
   when the shared state lost it (Redis restarted empty).
 - ``PONG``, ``SNAPSHOT``: those messages, encoded once.
 - ``RateLimited(wait)``: the error of a client past the join limit, with its ``retry_after``.
@@ -25,6 +26,8 @@ SESSION_OVER = "The co-browse session is over"
 AGENT_OVER = "You are no longer in this co-browse session"
 NOT_STARTED = "no session has been started on this connection"
 NOT_JOINED = "join a session first"
+ALREADY_STARTED = "this connection already has a session"
+ALREADY_JOINED = "this connection has already joined a session"
 UNAVAILABLE = "The co-browse service is unavailable: please try again shortly"
 BUSY = "The co-browse service is busy: please try again later"
 SESSION_LOST = "SESSION_LOST"

@@ -8,27 +8,20 @@ Public names:
   rejoin on ``conn``, or refuses it with ``in_use``.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cobrowse.core import protocol
 from cobrowse.server.backends.engine import CLOSE, ENDED, TO_AGENTS, TO_VISITOR, process_of
 from cobrowse.server.backends.store import GONE
 from cobrowse.server.relay.connection import Connection
+from cobrowse.server.relay.part import Part
 from cobrowse.server.relay.replies import CLOSE_REPLACED, in_use
 from cobrowse.server.relay.summary import summary
 from cobrowse.server.relay.timers import agent_timer, visitor_timer, wait_timer
 
-if TYPE_CHECKING:
-    from cobrowse.server.relay.facade import Relay
 
-
-class Sessions:
+class Sessions(Part):
     """Moves on a whole session, shared by the visitor's, the agents' and the timers'."""
-
-    def __init__(self, relay: "Relay") -> None:
-        self.relay = relay
-        self.store = relay.store
-        self.engine = relay.engine
 
     async def broadcast(self, code: str) -> None:
         """Tell the session's attached agents what it looks like now."""

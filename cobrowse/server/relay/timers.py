@@ -15,14 +15,10 @@ Every timer re-reads the record when it fires, so a timer that fires late or twi
 nothing wrong.
 """
 
-from typing import TYPE_CHECKING
-
 from cobrowse.core.session import Reasons
 from cobrowse.server.backends.store import attachment
+from cobrowse.server.relay.part import Part
 from cobrowse.server.relay.replies import CLOSE_IDLE
-
-if TYPE_CHECKING:
-    from cobrowse.server.relay.facade import Relay
 
 
 def visitor_timer(code: str) -> str:
@@ -41,11 +37,8 @@ def control_timer(code: str, agent_id: str) -> str:
     return "control:%s:%s" % (code, agent_id)
 
 
-class Timers:
+class Timers(Part):
     """What the relay's timers and its idle sweep do."""
-
-    def __init__(self, relay: "Relay") -> None:
-        self.relay = relay
 
     async def fire(self, key: str) -> None:
         """A timer is due: end what waited too long, if it still waits."""

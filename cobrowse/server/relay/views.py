@@ -16,6 +16,7 @@ from cobrowse.core import protocol
 from cobrowse.server.backends.engine import TO_VISITOR
 from cobrowse.server.backends.store import BATCH, LOST, VISITOR
 from cobrowse.server.relay.connection import Connection
+from cobrowse.server.relay.part import Part
 from cobrowse.server.relay.replies import SNAPSHOT
 from cobrowse.server.relay.shapes import Message
 
@@ -27,13 +28,12 @@ def is_full_snapshot(events: list[Any]) -> bool:
     return any(type(event) is dict and event.get("type") == protocol.FULL_SNAPSHOT for event in events)
 
 
-class ViewFanOut:
+class ViewFanOut(Part):
     """Views from the visitor to the agents (see the module's docstring)."""
 
     def __init__(self, relay: "Relay") -> None:
-        self.relay = relay
+        super().__init__(relay)
         self.log = relay.views
-        self.engine = relay.engine
 
     async def view(self, conn: Connection, message: Message, text: str) -> None:
         """The hot path: a view message, validated by ``protocol.decode``, goes to every agent

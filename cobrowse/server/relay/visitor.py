@@ -7,35 +7,23 @@ Public names:
   ``views.ViewFanOut.view``; remote control's are in ``control``).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cobrowse.core import protocol
 from cobrowse.core.session import Reasons
 from cobrowse.server.backends.store import VISITOR, CodesExhausted
 from cobrowse.server.relay.connection import Connection
-from cobrowse.server.relay.replies import BUSY, SESSION_OVER, in_use, out_of_order
+from cobrowse.server.relay.part import Part
+from cobrowse.server.relay.replies import BUSY, SESSION_OVER, in_use
 from cobrowse.server.relay.shapes import Message
 from cobrowse.server.relay.summary import public_agents, public_control
 from cobrowse.server.relay.timeouts import clamp_network_timeout
 from cobrowse.server.relay.timers import visitor_timer, wait_timer
 
-if TYPE_CHECKING:
-    from cobrowse.server.relay.facade import Relay
-
-ALREADY_STARTED = "this connection already has a session"
-
-
-class VisitorMoves:
+class VisitorMoves(Part):
     """What the visitor's messages do (see the module's docstring)."""
 
-    def __init__(self, relay: "Relay") -> None:
-        self.relay = relay
-        self.store = relay.store
-        self.engine = relay.engine
-
     async def start(self, conn: Connection, message: Message, text: str) -> None:
-        if conn.code is not None:
-            raise out_of_order(ALREADY_STARTED)
         timeout = clamp_network_timeout(message.get("networkTimeout"))
         try:
             session = await self.store.create(message["siteCode"], message.get("SID"), message.get("url"),
@@ -50,8 +38,6 @@ class VisitorMoves:
                                                    token=session["token"]))
 
     async def resume(self, conn: Connection, message: Message, text: str) -> None:
-        if conn.code is not None:
-            raise out_of_order(ALREADY_STARTED)
         session = await self.store.by_token(message["token"])
         if session is None:
             raise protocol.ProtocolError("no_session", SESSION_OVER)
