@@ -24,8 +24,9 @@ fan-out, order, catch-up from the log, resync of a slow agent), ``sessions`` (a 
 whole: broadcast, end, an agent leaving, a take-over), ``timers`` (what each timer does, the
 idle sweep), ``recovery`` (lost connections, dead processes, lost touch), ``visitor`` and
 ``agent`` (each side's moves), ``control`` (remote control's moves), ``summary`` (what agents
-see), ``timeouts`` and ``replies`` (durations; close codes and messages), ``facade`` (the
-``Relay`` that wires them and dispatches each message to its move).
+see), ``timeouts`` and ``replies`` (durations; close codes and messages), ``tasks`` (its
+background work), ``part`` and ``shapes`` (what the parts share), ``facade`` (the ``Relay``
+that wires them and dispatches each message to its move).
 """
 
 from cobrowse.server.relay.connection import QUEUE_CHARS, Connection

@@ -16,7 +16,7 @@ connections), ``sessions`` (a session as a whole), ``timers`` and ``recovery``.
 """
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from cobrowse.core import protocol
 from cobrowse.server.backends.engine import CLOSE, ENDED, TO_AGENT, TO_AGENTS, TO_VISITOR, VIEW, Engine, Unavailable
@@ -131,8 +131,9 @@ class Relay:
 
     # -- what clients send --------------------------------------------------------------------
 
-    async def receive(self, conn: Connection, text: str) -> None:
-        """Handle one frame from ``conn``; a bad one is answered with an error."""
+    async def receive(self, conn: Connection, text: str | bytes) -> None:
+        """Handle one frame from ``conn``; a bad one (a binary frame, say) is answered with an
+        error."""
         conn.last = self.clock.time()
         if conn.silent:
             conn.silent = False
@@ -151,7 +152,8 @@ class Relay:
                 raise out_of_order(not_in_one)
             if not needs_session and conn.code is not None:
                 raise out_of_order(in_one)
-            await move(conn, message, text)
+            # ``decode`` takes text only: a binary frame was refused above.
+            await move(conn, message, cast(str, text))
         except protocol.ProtocolError as error:
             self.here.refuse(conn, error)
         except Unavailable:
