@@ -6,8 +6,7 @@ flushed before each test), with time moved by hand.
   ``made`` a ``MemoryBackend`` or a ``RedisBackend`` (the same methods), and closes what it made.
 - ``redis_backend(scenario)``: the same, with Redis only (tests of several processes); its
   ``made`` also has ``url``, ``client()``, ``wall``, ``stop(engine)`` and ``kill(engine)``.
-- ``ManualClock``: a ``clock.Clock`` that moves only when told (``advance``); ``Wall``: the
-  time of day, moved by hand too; ``Heard``: what an engine's callbacks were given.
+- The engines' clock is ``support.clock.ManualClock``; ``Wall``: the time of day, moved by hand; ``Heard``: what an engine's callbacks were given.
 """
 
 import asyncio
@@ -25,54 +24,13 @@ from cobrowse.server.backends.redis.limiter import RedisJoinLimiter
 from cobrowse.server.backends.redis.store import RedisStore
 from cobrowse.server.backends.redis.views import RedisViewLog
 from cobrowse.server.backends.views import VIEW_LOG_CHARS
+from support.clock import ManualClock
 from support.loop import run_async
 
 # Redis keeps the suite's keys in a database of their own.
 DB = 9
 # How long a test waits for what another process should hear (a deadline, not a measure).
 HEARING_SECONDS = 5
-
-
-class Handle:
-    def __init__(self, when, callback):
-        self.when = when
-        self.callback = callback
-        self.cancelled = False
-
-    def cancel(self):
-        self.cancelled = True
-
-
-class ManualClock:
-    """A ``clock.Clock`` whose time moves only by ``advance(seconds)``, which runs the
-    callbacks then due, in order of their time."""
-
-    def __init__(self, now=1000.0):
-        self.now = now
-        self.handles = []
-
-    def time(self):
-        return self.now
-
-    def call_later(self, delay, callback):
-        handle = Handle(self.now + delay, callback)
-        self.handles.append(handle)
-        return handle
-
-    async def sleep(self, delay):
-        future = asyncio.get_running_loop().create_future()
-        self.call_later(delay, lambda: future.done() or future.set_result(None))
-        await future
-
-    def advance(self, seconds):
-        self.now += seconds
-        while True:
-            due = [handle for handle in self.handles if not handle.cancelled and handle.when <= self.now]
-            if not due:
-                break
-            handle = min(due, key=lambda each: each.when)
-            self.handles.remove(handle)
-            handle.callback()
 
 
 class Wall:
@@ -113,12 +71,6 @@ class Heard:
         while len(self.delivered) < count:
             assert asyncio.get_running_loop().time() < deadline, "heard only %r" % (self.delivered,)
             await asyncio.sleep(0.01)
-
-
-async def settle():
-    """Let the tasks that due timers started run."""
-    for _ in range(5):
-        await asyncio.sleep(0)
 
 
 class MemoryBackend:
@@ -164,8 +116,7 @@ class MemoryBackend:
 
     async def advance(self, seconds):
         """Move time on by ``seconds``; the timers due meanwhile run."""
-        self.clock.advance(seconds)
-        await settle()
+        await self.clock.advance(seconds)
 
 
 class RedisBackend:
