@@ -22,6 +22,7 @@ import json
 
 from cobrowse.browser.dom import button, element, focused_label, keep_tab_inside, refocus, style_sheet
 from cobrowse.browser.ffi import create_proxy, document, js_array, js_object
+from cobrowse.core.constants import WIDGET_ID
 from cobrowse.core.widget_view import ENDING, STARTING, announcement, spelled, view
 
 STYLE = """
@@ -75,7 +76,7 @@ class DefaultUI:
         self.dialog_opener = None
 
     def install(self):
-        host = element("div", id="cobrowse-widget")
+        host = element("div", id=WIDGET_ID)
         self.root = host.attachShadow(js_object({"mode": "open"}))
         self.root.adoptedStyleSheets = js_array(style_sheet(STYLE))
         # A live region is only heard when its text changes, so it is there from the start.

@@ -10,8 +10,8 @@ Public names:
   the first time it is needed, ``control`` (remote control). Each calls ``pump()`` after a
   change.
 - ``CONTROL_COMMANDS``: the API commands that remote control answers.
-- ``CLOSE_DRAINING``, ``LEAVE_GRACE_MS``, ``HEARTBEAT_MS``, ``SILENCE_MS``: the close code and
-  the timings the parts are given.
+- ``LEAVE_GRACE_MS``: how long a confirmed departure waits for the server. The close code and
+  the heartbeat's timings the parts are given are ``core.constants``'.
 
 Everything here is glue: decisions live in the pure core (``cobrowse.core``). It runs on
 MicroPython on the page's main thread with either ``data-runtime`` (under ``pyodide`` the page's
@@ -27,21 +27,14 @@ from cobrowse.browser.navigation import Navigation
 from cobrowse.browser.storage import TabStorage
 from cobrowse.browser.ui import DefaultUI
 from cobrowse.core import links
+from cobrowse.core.constants import CLOSE_DRAINING, HEARTBEAT_MS, SILENCE_MS
 from cobrowse.core.events import Events, payload_json
 from cobrowse.core.session import NETWORK_TIMEOUT_SECONDS, VisitorSession
 from cobrowse.core.states import States, in_session
 
-# The close code of a server that is shutting down (1012, "service restart"): reconnect now.
-CLOSE_DRAINING = 1012
-
 # How long a confirmed departure waits for the server to acknowledge the end of the session
 # before the page navigates anyway, in milliseconds.
 LEAVE_GRACE_MS = 1500
-
-# The heartbeat: a ping every few seconds; a connection silent for longer than two of them is
-# taken for dead even if the browser has not noticed (a half-open socket after a network change).
-HEARTBEAT_MS = 5000
-SILENCE_MS = 2 * HEARTBEAT_MS + 1000
 
 # The API commands that remote control (``control.RemoteControl``) answers.
 CONTROL_COMMANDS = ("allowControl", "denyControl", "revokeControl")

@@ -19,6 +19,7 @@ Remote control asks the visitor first: ``consent`` says how.
 
 from cobrowse.core import protocol
 from cobrowse.core.consent import ControlConsent
+from cobrowse.core.constants import MODE_ACB, MODE_ICB
 from cobrowse.core.events import payload
 from cobrowse.core.resume import Resumption
 from cobrowse.core.states import Reasons, States, in_session
@@ -68,7 +69,7 @@ class VisitorSession(Resumption, ControlConsent):
     @property
     def mode(self):
         """``"ACB"`` while an agent controls the page, else ``"ICB"``."""
-        return "ACB" if self.state == States.ACTIVE_ESCALATED else "ICB"
+        return MODE_ACB if self.state == States.ACTIVE_ESCALATED else MODE_ICB
 
     # -- calls in --------------------------------------------------------------------------
 

@@ -25,8 +25,8 @@ CHECKS = [
 # What the browser gets of the pure core (cobrowse/core/, sorted, after the package's __init__);
 # the adapters of cobrowse/browser/ need js and pyscript.
 MODULES = ["__init__"] + ["core/%s" % name for name in
-                          ("__init__", "consent", "control", "events", "feed", "links", "protocol", "resume", "session",
-                           "states", "widget_view")]
+                          ("__init__", "consent", "constants", "control", "events", "feed", "links", "protocol",
+                           "resume", "session", "states", "widget_view")]
 
 pytestmark = [
     pytest.mark.skipif(NODE is None, reason="node is not installed (make test installs it)"),
