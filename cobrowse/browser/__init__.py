@@ -5,9 +5,12 @@ Public names:
 
 - ``main()``: boot the widget; the loader (``static/cobrowse.js``) runs it.
 
-Modules: ``widget`` (the widget: DOM, WebSocket, JavaScript bridge), ``control`` (remote
-control, built the first time it is needed) and ``worker`` (in a PyScript worker, the
-``cobrowse`` package's ``__init__``).
+Modules: ``ffi`` (the one way into JavaScript), ``dom`` (elements, style sheets, focus),
+``widget`` (the ``Widget``: the session wired to its parts), its parts ``connection`` (the
+WebSocket, heartbeat and reconnects), ``navigation`` (links leaving the site and the leave
+dialog), ``ui`` (the default widget, its dialogs and live region) and ``storage`` (what the tab
+keeps across page loads), ``control`` (remote control, imported the first time it is needed)
+and ``worker`` (in a PyScript worker, the ``cobrowse`` package's ``__init__``).
 """
 
 

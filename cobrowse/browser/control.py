@@ -3,11 +3,12 @@ actions on the page.
 
 Public names:
 
-- ``RemoteControl(widget)``: one page's remote control, beside the ``browser.Widget`` it belongs
-  to, which builds it the first time it is needed. The widget hands it the API commands of
-  ``browser.CONTROL_COMMANDS`` (``command``), the agents' ``act`` messages (``act``) and calls
-  ``sync()`` after each change of the session. It tells screen readers what changed through
-  the widget's own live region.
+- ``RemoteControl(session, ui, hosts, pump)``: one page's remote control, which the
+  ``widget.Widget`` builds the first time it is needed. The widget hands it the API commands
+  of ``widget.CONTROL_COMMANDS`` (``command``), the agents' ``act`` messages (``act``) and
+  calls ``sync()`` after each change of the session. It draws in the default widget ``ui``
+  (None with ``data-ui="none"``: then it draws nothing) and tells screen readers what changed
+  through its live region; ``hosts`` are the site's, ``pump()`` the widget's.
 
 Decisions live in ``cobrowse.core.control`` and ``cobrowse.core.session``: whether an agent holds control,
 whether this action may touch this element now. This module only asks the loader
@@ -17,12 +18,10 @@ it act. Agent names are always inserted as text.
 
 import json
 
-import js
-from pyscript.ffi import create_proxy
-
+from cobrowse.browser.dom import button, element, keep_tab_inside, modal, style_sheet
+from cobrowse.browser.ffi import create_proxy, document, loader, window
 from cobrowse.core import control
-from cobrowse.browser.widget import _element, _style_sheet
-from cobrowse.core.session import States
+from cobrowse.core.states import States
 
 STYLE = """
 .control-frame { position: fixed; inset: 0; z-index: 2147483646; pointer-events: none;
@@ -43,9 +42,11 @@ STYLE = """
 class RemoteControl:
     """Remote control on one page: consent, the controlled frame, and agents' actions."""
 
-    def __init__(self, widget):
-        self.widget = widget
-        self.session = widget.session
+    def __init__(self, session, ui, hosts, pump):
+        self.session = session
+        self.ui = ui
+        self.hosts = hosts
+        self.pump = pump
         self.shown = None  # What the UI shows now: ("asking" | "granted", agent id), or None.
         self.layer = None  # The element holding the dialog or the frame.
         self.styled = False  # Whether the widget's shadow root has this module's style sheet.
@@ -76,10 +77,10 @@ class RemoteControl:
             self.session.action_refused(agent_id, refused.message)
             return
         text = json.dumps(action)
-        facts = json.loads(js.window.Cobrowse._control.inspect(text))
-        reason = control.refusal(action, facts, self.widget.hosts)
+        facts = json.loads(loader()._control.inspect(text))
+        reason = control.refusal(action, facts, self.hosts)
         if reason is None:
-            js.window.Cobrowse._control.perform(text)
+            loader()._control.perform(text)
         elif action["kind"] != "move":
             self.session.action_refused(agent_id, reason)
 
@@ -95,17 +96,17 @@ class RemoteControl:
         if wanted and wanted[0] == "asking" and wanted != self.shown:
             self.requests += 1
             serial = self.requests
-            js.setTimeout(create_proxy(lambda *args: self._expire(serial, wanted[1])), control.REQUEST_TIMEOUT_SECONDS * 1000)
+            window.setTimeout(create_proxy(lambda *args: self._expire(serial, wanted[1])), control.REQUEST_TIMEOUT_SECONDS * 1000)
         if wanted == self.shown:
             return
         previous, self.shown = self.shown, wanted
-        if not self.widget.show_ui:
+        if self.ui is None:
             return
         self._clear()
         if wanted is None:
             if previous is not None:
-                self.widget._say("The agent no longer controls this page." if previous[0] == "granted"
-                                 else "The request for control ended.")
+                self.ui.say("The agent no longer controls this page." if previous[0] == "granted"
+                            else "The request for control ended.")
         elif wanted[0] == "asking":
             self._ask(record.get("name") or "An agent")
         else:
@@ -114,16 +115,16 @@ class RemoteControl:
     # -- the UI ----------------------------------------------------------------------------
 
     def _root(self):
-        root = self.widget.root
+        root = self.ui.root
         if not self.styled:
             # Beside the widget's own sheet, constructed for the same reason: a page's
             # Content-Security-Policy needs no 'unsafe-inline' for it.
-            root.adoptedStyleSheets.push(_style_sheet(STYLE))
+            root.adoptedStyleSheets.push(style_sheet(STYLE))
             self.styled = True
         return root
 
     def _clear(self):
-        js.window.Cobrowse._control.pointer(None)
+        loader()._control.pointer(None)
         if self.layer is not None:
             self.layer.remove()
             self.layer = None
@@ -133,22 +134,16 @@ class RemoteControl:
 
     def _ask(self, name):
         root = self._root()
-        self.returning_focus = js.document.activeElement
-        veil = _element("div", cls="veil")
-        dialog = _element("div", cls="dialog", role="alertdialog", aria_modal="true",
-                          aria_labelledby="cobrowse-control-title", aria_describedby="cobrowse-control-text")
-        dialog.appendChild(_element("h2", "Allow %s to control this page?" % name, id="cobrowse-control-title"))
-        dialog.appendChild(_element("p", "%s will be able to click, type and scroll on this page for you. "
+        self.returning_focus = document.activeElement
+        veil, dialog = modal("alertdialog", aria_labelledby="cobrowse-control-title", aria_describedby="cobrowse-control-text")
+        dialog.appendChild(element("h2", "Allow %s to control this page?" % name, id="cobrowse-control-title"))
+        dialog.appendChild(element("p", "%s will be able to click, type and scroll on this page for you. "
                                          "You can stop it at any time. Passwords and private fields stay "
                                          "out of reach." % name, id="cobrowse-control-text"))
-        allow = _element("button", "Allow", type="button")
-        deny = _element("button", "Deny", cls="quiet", type="button")
-        allow.addEventListener("click", create_proxy(lambda event: self._answer("allowControl")))
-        deny.addEventListener("click", create_proxy(lambda event: self._answer("denyControl")))
+        deny = button("Deny", lambda event: self._answer("denyControl"), quiet=True)
         dialog.addEventListener("keydown", create_proxy(self._on_dialog_key))
-        dialog.appendChild(allow)
+        dialog.appendChild(button("Allow", lambda event: self._answer("allowControl")))
         dialog.appendChild(deny)
-        veil.appendChild(dialog)
         root.appendChild(veil)
         self.layer = veil
         deny.focus()
@@ -159,36 +154,30 @@ class RemoteControl:
             self._answer("denyControl")
         elif event.key == "Tab":
             # Focus stays in the dialog while it is open.
-            buttons = self.layer.querySelectorAll("button")
-            edge = "Allow" if event.shiftKey else "Deny"
-            if str(event.target.textContent) == edge:
-                event.preventDefault()
-                buttons[1 if event.shiftKey else 0].focus()
+            keep_tab_inside(event, self.layer, event.target)
 
     def _answer(self, name):
         self.command(name)
-        self.widget._pump()
+        self.pump()
 
     def _show_controlled(self, name):
         root = self._root()
-        layer = _element("div")
-        layer.appendChild(_element("div", cls="control-frame", aria_hidden="true"))
-        bar = _element("div", cls="control-bar", role="region", aria_label="Remote control")
-        bar.appendChild(_element("span", "%s is controlling this page" % name))
-        stop = _element("button", "Stop control", type="button")
-        stop.addEventListener("click", create_proxy(lambda event: self._answer("revokeControl")))
-        bar.appendChild(stop)
+        layer = element("div")
+        layer.appendChild(element("div", cls="control-frame", aria_hidden="true"))
+        bar = element("div", cls="control-bar", role="region", aria_label="Remote control")
+        bar.appendChild(element("span", "%s is controlling this page" % name))
+        bar.appendChild(button("Stop control", lambda event: self._answer("revokeControl")))
         layer.appendChild(bar)
-        pointer = _element("div", cls="control-pointer", aria_hidden="true")
-        pointer.appendChild(_element("div", cls="arrow"))
-        pointer.appendChild(_element("div", name, cls="label"))
+        pointer = element("div", cls="control-pointer", aria_hidden="true")
+        pointer.appendChild(element("div", cls="arrow"))
+        pointer.appendChild(element("div", name, cls="label"))
         layer.appendChild(pointer)
         root.appendChild(layer)
         self.layer = layer
-        js.window.Cobrowse._control.pointer(pointer)
-        self.widget._say("%s is controlling this page. Press Stop control to end it." % name)
+        loader()._control.pointer(pointer)
+        self.ui.say("%s is controlling this page. Press Stop control to end it." % name)
 
     def _expire(self, serial, agent_id):
         if serial == self.requests:
             self.session.request_expired(agent_id)
-            self.widget._pump()
+            self.pump()

@@ -2,63 +2,27 @@
 
 Public names:
 
-- ``States``: the values of ``Cobrowse.API.Session.getState()``.
-- ``Reasons``: the pre-defined ``SessionEnded`` reasons.
 - ``VisitorSession``: the state machine. Calls in (``boot``, ``start``, ``stop``, ``receive``,
-  ``link_activated``, ``leave_site``, ``page``, ``connected``, ``connection_lost``, ``give_up``,
-  ``boot_failed``, ``ping``, and for remote control ``allow_control``, ``deny_control``,
-  ``revoke_control``, ``request_expired``, ``may_act``, ``action_refused``), and two queues out:
-  ``events`` (co-browse events to fire, as ``(name, payload)``) and ``outbox`` (protocol messages
-  to send, as JSON text). It does no I/O and keeps no clock; the browser adapter drains both
-  queues and owns the timers.
+  ``link_activated``, ``leave_site``, ``page``; from its connection, ``connected``,
+  ``connection_lost``, ``give_up``, ``boot_failed``, ``ping`` (``resume``); for remote control
+  ``allow_control``, ``deny_control``, ``revoke_control``, ``request_expired``, ``may_act``,
+  ``action_refused`` (``consent``)), and two queues out: ``events`` (co-browse events to fire,
+  as ``(name, payload)``) and ``outbox`` (protocol messages to send, as JSON text). It does no
+  I/O and keeps no clock; the browser adapter drains both queues and owns the timers.
 - ``reconnect_delay(attempt, fraction)``: how long to wait before reconnect attempt ``attempt``.
+- ``NETWORK_TIMEOUT_SECONDS``: the network timeout when the page sets none.
+- ``States``, ``Reasons``, ``in_session``: the session's states and reasons (``states``).
 
-Surviving the network: a lost connection during a session does not end it. The session is
-``reconnecting`` (``getState()`` is unchanged, no event fires) while the adapter reconnects and
-``connected()`` queues a ``resume`` with the session's token. The server answers ``resumed``
-and the session goes on with the same access code; agents who came or went meanwhile are
-reconciled, so nothing fires twice. When the adapter's network timeout runs out first it calls
-``give_up()``: SessionEnded fires with ``NETWORK_TIMEOUT``.
-
-Surviving page loads: ``boot(token)`` with the token the previous page of this tab kept resumes
-the session. The state stays ``INIT`` until the server answers, then moves straight to the
-restored state (one StateChanged, no SessionStarting/SessionStarted), or to ``READY`` when the
-session is gone.
-
-Remote control: an agent's ``control_request`` takes ``ACTIVE:ACTIVE`` to ``ACTIVE:ESCALATING``;
-``allow_control`` to ``ACTIVE:ESCALATED`` (mode ``ACB``); a denial, a timeout, a revocation,
-the agent releasing or leaving take it back to ``ACTIVE:ACTIVE``. A grant outlives page loads
-of the tab only if the server and the tab (``granted``) both still hold it.
+A lost connection or a page load does not end a session: ``resume`` says how it goes on.
+Remote control asks the visitor first: ``consent`` says how.
 """
 
-import json
-
-from cobrowse.core import control, protocol
+from cobrowse.core import protocol
+from cobrowse.core.consent import ControlConsent
 from cobrowse.core.constants import MODE_ACB, MODE_ICB
 from cobrowse.core.events import payload
-
-
-class States:
-    INIT = "INIT"
-    READY = "READY"
-    STARTING = "STARTING"
-    ACTIVE_WAIT = "ACTIVE:WAIT"
-    ACTIVE_ACTIVE = "ACTIVE:ACTIVE"
-    ACTIVE_ESCALATING = "ACTIVE:ESCALATING"
-    ACTIVE_ESCALATED = "ACTIVE:ESCALATED"
-    DISCONNECTING = "DISCONNECTING"
-    ERROR = "ERROR"
-
-    ALL = (INIT, READY, STARTING, ACTIVE_WAIT, ACTIVE_ACTIVE, ACTIVE_ESCALATING, ACTIVE_ESCALATED, DISCONNECTING, ERROR)
-
-
-class Reasons:
-    USER_INITIATED = "USER_INITIATED"
-    USER_TIMEOUT = "USER_TIMEOUT"
-    NETWORK_TIMEOUT = "NETWORK_TIMEOUT"
-    AGENT_INITIATED = "AGENT_INITIATED"
-    NAVIGATED_AWAY = "NAVIGATED_AWAY"
-
+from cobrowse.core.resume import Resumption
+from cobrowse.core.states import Reasons, States, in_session
 
 # Reconnect attempts wait 0.25 s, 0.5 s, 1 s ... up to 5 s, each scaled by a random 50-100 %
 # so that the visitors of a restarted server do not all come back in the same instant.
@@ -75,17 +39,7 @@ def reconnect_delay(attempt, fraction):
     return base * (0.5 + fraction / 2)
 
 
-def _kind(text):
-    """The type of one of our own queued messages."""
-    return json.loads(text)["type"]
-
-
-def in_session(state):
-    """True while a session is being started or is active: the states links are watched in."""
-    return state == States.STARTING or state.startswith("ACTIVE:")
-
-
-class VisitorSession:
+class VisitorSession(Resumption, ControlConsent):
     """One visitor's session, from ``READY`` through a session and back to ``READY``."""
 
     def __init__(self, site_code="default", network_timeout=NETWORK_TIMEOUT_SECONDS):
@@ -212,25 +166,17 @@ class VisitorSession:
             agent = (message["id"], message["name"])
             if not in_session(self.state) or agent[0] in [known for known, _ in self.agents]:
                 return message
-            self.agents.append(agent)
-            if self.state == States.ACTIVE_WAIT:
-                self._set_state(States.ACTIVE_ACTIVE)
-            self._fire("AgentConnected", id=agent[0], name=agent[1], **self._ids())
+            self._agent_joined(agent)
         elif kind == "agent_left":
             gone = [agent for agent in self.agents if agent[0] == message["id"]]
             if not gone:
                 return message
             self.agents = [agent for agent in self.agents if agent[0] != message["id"]]
-            if self.control and self.control["agent"] == message["id"]:
-                self._end_control(None)
-            if not self.agents and self.state == States.ACTIVE_ACTIVE:
-                self._set_state(States.ACTIVE_WAIT)
-            self._fire("AgentDisconnected", id=gone[0][0], name=gone[0][1], **self._ids())
+            self._agent_gone(gone[0])
         elif kind == "control_request":
             self._control_requested(message["id"], message["name"])
         elif kind == "control_end":
-            if self.control and self.control["agent"] == message["id"]:
-                self._end_control(None)
+            self._control_gone(message["id"])
         elif kind == "ended":
             # No session to end: never started, already over, or ended by a lost connection.
             if self.state in (States.READY, States.INIT, States.ERROR):
@@ -249,199 +195,27 @@ class VisitorSession:
             # connection died: the adapter tries again, within the network timeout.
         return message
 
-    # -- remote control --------------------------------------------------------------------
-
-    def allow_control(self):
-        """The visitor allows the pending request: ``ACTIVE:ESCALATED``; ``(ok, description)``."""
-        if self.state != States.ACTIVE_ESCALATING or not self.control:
-            return False, "There is no request for control to allow (state %s)" % self.state
-        self.control = control.grant(self.control, self.control["agent"])
-        self.granted = self.control["agent"]
-        self._send("control_grant", id=self.granted)
-        self._set_state(States.ACTIVE_ESCALATED)
-        return True, ""
-
-    def deny_control(self, reason="declined"):
-        """The visitor declines the pending request (or it timed out); ``(ok, description)``."""
-        if self.state != States.ACTIVE_ESCALATING or not self.control:
-            return False, "There is no request for control to deny (state %s)" % self.state
-        self._end_control(reason)
-        return True, ""
-
-    def revoke_control(self):
-        """The visitor takes control back; ``(ok, description)``."""
-        if self.state != States.ACTIVE_ESCALATED or not self.control:
-            return False, "No agent controls the page (state %s)" % self.state
-        self._end_control("revoked")
-        return True, ""
-
-    def request_expired(self, agent_id):
-        """The adapter's timer: a request still unanswered after ``REQUEST_TIMEOUT_SECONDS``."""
-        if self.state == States.ACTIVE_ESCALATING and self.control and self.control["agent"] == agent_id:
-            self._end_control("timeout")
-
-    def may_act(self, agent_id):
-        """True when ``agent_id`` holds control granted by the visitor, and the session is on."""
-        return (self.state == States.ACTIVE_ESCALATED and not self.reconnecting
-                and control.controller(self.control) == agent_id)
-
-    def action_refused(self, agent_id, message):
-        """Tell the acting agent why the page did not do what it asked."""
-        if in_session(self.state):
-            self._send("refused", id=agent_id, message=message[:300])
-
-    def _control_requested(self, agent_id, name):
-        if self.state != States.ACTIVE_ACTIVE or agent_id not in [known for known, _ in self.agents]:
-            # Not now (someone asks or controls already, or the agent is unknown): refused.
-            if in_session(self.state) and not (self.control and self.control["agent"] == agent_id):
-                self._send("control_end", id=agent_id, reason="busy")
-            return
-        self.control = control.ask(None, agent_id, name)
-        self._set_state(States.ACTIVE_ESCALATING)
-
-    def _end_control(self, reason):
-        """Control (or the request for it) is over: back to ``ACTIVE:ACTIVE``. ``reason`` is sent
-        to the server when the end is the visitor's doing; None when the server told us."""
-        agent_id = self.control["agent"]
-        self.control = None
-        self.granted = None
-        if reason is not None:
-            self._send("control_end", id=agent_id, reason=reason)
-        if self.state in (States.ACTIVE_ESCALATING, States.ACTIVE_ESCALATED):
-            self._set_state(States.ACTIVE_ACTIVE)
-
-    def _restore_control(self, record):
-        """A resumed session's control record, as the server has it: a grant counts only if this
-        tab gave it (a new page is not controlled on the server's word alone)."""
-        record = record if isinstance(record, dict) and record.get("agent") in [known for known, _ in self.agents] else None
-        if record and record.get("state") == control.GRANTED and record["agent"] == self.granted:
-            self.control = {"agent": record["agent"], "name": record.get("name"), "state": control.GRANTED}
-            return States.ACTIVE_ESCALATED
-        self.granted = None
-        if record and record.get("state") == control.ASKING:
-            self.control = control.ask(None, record["agent"], str(record.get("name")))
-            return States.ACTIVE_ESCALATING
-        if record:
-            # Granted on the server but not by this tab: the page stays uncontrolled.
-            self._send("control_end", id=record["agent"], reason="revoked")
-        self.control = None
-        return None
-
     def watched(self):
         """True while the page is to be recorded for the live view: a session is on, connected,
         with at least one agent."""
         return bool(self.agents) and in_session(self.state) and not self.reconnecting and not self.resuming
 
-    def connected(self):
-        """A connection opened: a session waiting to be resumed asks for it first."""
-        if self.reconnecting or self.resuming:
-            outbox, self.outbox = self.outbox, []
-            self._send_resume()
-            self.outbox.extend(outbox)
-
-    def connection_lost(self):
-        """The connection closed (or never opened) before the session ended normally.
-
-        Return True when the adapter should reconnect (and call ``give_up`` if that takes
-        longer than the network timeout).
-        """
-        if self.state == States.STARTING:
-            self.error = "Could not reach the co-browse service. Please try again."
-            self._set_state(States.ERROR)
-        elif self.state == States.DISCONNECTING:
-            # We were ending the session anyway: it is over, for the reason we asked.
-            self._end(self.ending_reason or Reasons.USER_INITIATED, States.READY)
-        elif in_session(self.state) or self.resuming:
-            # Messages queued for the lost connection are stale: resume starts afresh.
-            self.outbox = [text for text in self.outbox if _kind(text) not in ("resume", "ping")]
-            self.reconnecting = True
-            return True
-        return False
-
-    def give_up(self):
-        """The connection could not be recovered within the network timeout."""
-        if self.resuming:
-            self._session_gone()
-        elif self.reconnecting and in_session(self.state):
-            self.reconnecting = False
-            self.token = None
-            self._end(Reasons.NETWORK_TIMEOUT, States.ERROR)
-
-    def boot_failed(self):
-        """The page gave up waiting for the boot to finish (the adapter's boot timeout): a
-        session still being resumed is not waited for, and ``INIT`` becomes ``ERROR``. The
-        token is kept, so a later page of this tab can still resume the session."""
-        if self.state != States.INIT:
-            return
-        self.resuming = self.reconnecting = False
-        self.outbox = []
-        self.error = "Could not reach the co-browse service. Please try again."
-        self._set_state(States.ERROR)
-
-    def ping(self):
-        """Queue a heartbeat; the adapter calls this on its own schedule."""
-        if self.token and not self.reconnecting:
-            self._send("ping")
-
     # -- helpers ---------------------------------------------------------------------------
 
-    def _send_resume(self):
-        self._send("resume", token=self.token, url=self.url, networkTimeout=self.network_timeout)
+    def _agent_joined(self, agent):
+        """``(id, name)`` joined: the first one makes the session ``ACTIVE:ACTIVE``."""
+        self.agents.append(agent)
+        if self.state == States.ACTIVE_WAIT:
+            self._set_state(States.ACTIVE_ACTIVE)
+        self._fire("AgentConnected", id=agent[0], name=agent[1], **self._ids())
 
-    def _resumed(self, message):
-        if not (self.resuming or self.reconnecting):
-            return
-        self.token = message["token"]
-        agents = []
-        for agent in message["agents"]:
-            if isinstance(agent, dict) and isinstance(agent.get("id"), str) and isinstance(agent.get("name"), str):
-                agents.append((agent["id"], agent["name"]))
-        if self.state == States.DISCONNECTING:
-            # Resumed only to be stopped: the queued stop follows, agents no longer matter.
-            self.reconnecting = False
-            return
-        if self.resuming:
-            # A new page: the session is restored as it is, without replaying its history.
-            self.resuming = self.reconnecting = False
-            self.access_code = message["accessCode"]
-            self.sid = message.get("SID")
-            self.agents = agents
-            escalation = self._restore_control(message.get("control"))
-            self._set_state(escalation or (States.ACTIVE_ACTIVE if agents else States.ACTIVE_WAIT))
-            return
-        # The same page after a blip: tell listeners only about agents who came or went.
-        self.reconnecting = False
-        known = [agent_id for agent_id, _ in self.agents]
-        now = [agent_id for agent_id, _ in agents]
-        for agent in [agent for agent in self.agents if agent[0] not in now]:
-            self.agents.remove(agent)
-            if self.control and self.control["agent"] == agent[0]:
-                self._end_control(None)
-            if not self.agents and self.state == States.ACTIVE_ACTIVE:
-                self._set_state(States.ACTIVE_WAIT)
-            self._fire("AgentDisconnected", id=agent[0], name=agent[1], **self._ids())
-        for agent in [agent for agent in agents if agent[0] not in known]:
-            self.agents.append(agent)
-            if self.state == States.ACTIVE_WAIT:
-                self._set_state(States.ACTIVE_ACTIVE)
-            self._fire("AgentConnected", id=agent[0], name=agent[1], **self._ids())
-        record = message.get("control")
-        if self.control and not (isinstance(record, dict) and record.get("agent") == self.control["agent"]):
-            # The server ended the request or control while we were away.
-            self._end_control(None)
-
-    def _session_gone(self):
-        """The session cannot be resumed: it ended while this page was away, or is elsewhere."""
-        self.token = None
-        self.outbox = []
-        if self.resuming:
-            self.resuming = self.reconnecting = False
-            self._set_state(States.READY)
-        elif self.state == States.DISCONNECTING:
-            self._end(self.ending_reason or Reasons.USER_INITIATED, States.READY)
-        elif in_session(self.state):
-            self.reconnecting = False
-            self._end(Reasons.NETWORK_TIMEOUT, States.ERROR)
+    def _agent_gone(self, agent):
+        """``(id, name)``, no longer in ``agents``, has left: its request or control ends with
+        it, and the last one out makes the session wait again."""
+        self._control_gone(agent[0])
+        if not self.agents and self.state == States.ACTIVE_ACTIVE:
+            self._set_state(States.ACTIVE_WAIT)
+        self._fire("AgentDisconnected", id=agent[0], name=agent[1], **self._ids())
 
     def _ids(self):
         return {"accessCode": self.access_code, "SID": self.sid, "siteCode": self.site_code}

@@ -14,7 +14,7 @@ The browser adapter renders this dict; keeping the wording and the choices here 
 tested without a browser.
 """
 
-from cobrowse.core.session import States, in_session
+from cobrowse.core.states import States, in_session
 
 LEAVE_PROMPT = "This link will take you outside of the co-browsing session"
 

@@ -25,7 +25,8 @@ CHECKS = [
 # What the browser gets of the pure core (cobrowse/core/, sorted, after the package's __init__);
 # the adapters of cobrowse/browser/ need js and pyscript.
 MODULES = ["__init__"] + ["core/%s" % name for name in
-                          ("__init__", "constants", "control", "events", "feed", "links", "protocol", "session", "widget_view")]
+                          ("__init__", "consent", "constants", "control", "events", "feed", "links", "protocol",
+                           "resume", "session", "states", "widget_view")]
 
 pytestmark = [
     pytest.mark.skipif(NODE is None, reason="node is not installed (make test installs it)"),
@@ -99,9 +100,9 @@ ADOPT_TOKEN = "        self.token = message[\"token\"]\n        agents = []\n"
     # A failing listener stops the ones after it.
     ("core/events", "            except Exception as exc:", "            except KeyError as exc:", ["listener_isolation"]),
     # A resume keeps the spent token instead of the server's new one.
-    ("core/session", ADOPT_TOKEN, "        agents = []\n", ["resume"]),
+    ("core/resume", ADOPT_TOKEN, "        agents = []\n", ["resume"]),
     # A grant restored on a new page on the server's word alone, without this tab's consent.
-    ("core/session", 'and record["agent"] == self.granted:', ":", ["control_consent"]),
+    ("core/consent", 'and record["agent"] == self.granted:', ":", ["control_consent"]),
     # The no-control marker is ignored.
     ("core/control", '    if facts.get("noControl"):', '    if facts.get("noControlX"):', ["control_actions"]),
 ], ids=["protocol-error-init", "event-order", "payload-order", "listener-isolation", "resume-token", "server-grant",
