@@ -33,6 +33,9 @@ from cobrowse.core import protocol
 from support.processes import ServerProcess as Server
 from support.loop import run_async as run
 
+# Its server is a process of the module's own.
+pytestmark = pytest.mark.process
+
 TIMEOUT = 10
 SITE = "FUZZ-1"
 
