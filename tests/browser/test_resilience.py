@@ -63,6 +63,7 @@ def test_a_short_blip_keeps_the_session(new_page, server, site, runtime, proxy, 
     expect(widget(visitor).get_by_text("Alice")).to_be_visible()
 
 
+@pytest.mark.slow
 def test_a_silent_connection_is_noticed_and_recovered(new_page, server, site, runtime, proxy):
     visitor = new_page(site.page(server, runtime, data_server=proxy.base, data_network_timeout="30"))
     boot(visitor)

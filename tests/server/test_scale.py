@@ -227,6 +227,7 @@ def test_a_killed_process_costs_no_session(redis):
         run(steps())
 
 
+@pytest.mark.slow
 def test_a_dead_process_is_noticed_and_its_visitor_who_never_returns_times_out(redis):
     with cluster(redis, 2, *QUICK) as (one, two):
         async def steps():
@@ -245,6 +246,7 @@ def test_a_dead_process_is_noticed_and_its_visitor_who_never_returns_times_out(r
         run(steps())
 
 
+@pytest.mark.slow
 def test_a_timer_whose_process_died_fires_on_another(redis):
     with cluster(redis, 2, *QUICK) as (one, two):
         async def steps():
@@ -321,6 +323,7 @@ def test_redis_going_away_kills_no_process_and_a_lost_session_ends_clearly(own_r
             assert len(outages) == 1, server.output
 
 
+@pytest.mark.slow
 def test_a_redis_outage_that_kept_the_data_lets_live_sessions_go_on(own_redis):
     with cluster(own_redis, 2, *QUICK) as (one, two):
         async def steps():
@@ -347,6 +350,7 @@ def test_a_redis_outage_that_kept_the_data_lets_live_sessions_go_on(own_redis):
         run(steps())
 
 
+@pytest.mark.slow
 def test_a_visitor_lost_during_an_outage_who_never_returns_times_out_once_redis_is_back(own_redis):
     with cluster(own_redis, 2, *QUICK) as (one, two):
         async def steps():
