@@ -1,6 +1,7 @@
 # make setup: everything the project needs, installed idempotently (quick once done).
 # make run:   serve the demo site, the widget and the agent console on 127.0.0.1:8000.
 # make test:  the whole test suite (unit, MicroPython, server, browser on both runtimes).
+# make test-fast: the tests that start no process (no server, Redis, node or browser): seconds.
 # make bench: the benchmarks in bench/, writing their figures to bench/results/.
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ PORT ?= 8000
 RUNTIMES := static/.vendored
 APPS := tests/browser/apps/dist/.built
 
-.PHONY: setup run test bench chromium services clean
+.PHONY: setup run test test-fast bench chromium services clean
 
 setup: $(VENV)/.installed $(RUNTIMES) $(APPS)
 
@@ -54,8 +55,15 @@ services:
 run: setup
 	$(PY) -m cobrowse serve --host $(HOST) --port $(PORT)
 
+# The suite mostly waits (on browsers, servers and the product's timeouts), so it runs on more
+# processes than there are cores. --dist loadgroup hands each test to the next free worker, the
+# slow ones first, and keeps an xdist_group (tests sharing a costly fixture) on one worker.
+TEST_WORKERS ?= 4
 test: setup chromium services
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+test-fast: setup
+	$(PY) -m pytest -m "not process"
 
 bench: setup chromium services
 	$(PY) bench/boot.py
