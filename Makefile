@@ -11,10 +11,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 RUNTIMES := static/.vendored
 APPS := tests/browser/apps/dist/.built
+LOADER := static/cobrowse.js
+LOADER_SOURCES := $(filter-out %/shared.js,$(wildcard cobrowse/browser/loader/*.js))
+SHARED := cobrowse/browser/loader/shared.js cobrowse/console/shared.js
 
-.PHONY: setup run test test-fast bench chromium services clean
+.PHONY: setup precompressed run test test-fast bench chromium services clean
 
-setup: $(VENV)/.installed $(RUNTIMES) $(APPS)
+setup: $(VENV)/.installed $(RUNTIMES) $(APPS) $(SHARED) $(LOADER) precompressed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +41,19 @@ $(RUNTIMES): node_modules/.package-lock.json Makefile patches/pyscript_no_eval.p
 	cp node_modules/rrweb/dist/rrweb.umd.min.cjs static/rrweb/rrweb.min.js
 	cp node_modules/rrweb/dist/style.min.css static/rrweb/rrweb.min.css
 	touch $@
+
+# A gzip copy beside each compressible static file, which the server sends to clients that take
+# gzip; only missing or stale copies are written, so this is quick once done.
+precompressed: $(VENV)/.installed $(RUNTIMES) $(LOADER)
+	$(PY) -m cobrowse.server.compression static
+
+# The values the core shares with JavaScript, as an ES module for the loader and the console.
+$(SHARED) &: tools/shared_values.py $(wildcard cobrowse/core/*.py)
+	$(PYTHON) tools/shared_values.py
+
+# The loader: one classic script, bundled by esbuild from its ES modules.
+$(LOADER): node_modules/.package-lock.json tools/build_loader.mjs $(LOADER_SOURCES) cobrowse/browser/loader/shared.js
+	node tools/build_loader.mjs $@
 
 # The browser tests' apps, built from npm packages with esbuild as real sites build theirs.
 $(APPS): node_modules/.package-lock.json $(wildcard tests/browser/apps/build.mjs tests/browser/apps/react/* tests/browser/apps/vue/* tests/browser/apps/knockout/*)
@@ -74,4 +90,5 @@ bench: setup chromium services
 	$(PY) bench/boot.py
 
 clean:
-	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb $(RUNTIMES) tests/browser/apps/dist
+	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb static/*.gz $(RUNTIMES) \
+	   tests/browser/apps/dist $(LOADER) $(SHARED)

@@ -2,25 +2,31 @@
 gives a ``cobrowse serve`` that needs no source checkout.
 
 The server serves the site from the checkout's root: ``index.html``, ``demo/`` and ``static/``
-(the loader and the runtimes ``make setup`` vendored from npm); the browser's Python files are
-the package's own (``cobrowse/server/manifest.py``). The wheel gets a copy of the site under
-``cobrowse/site/``, in the same layout, and ``cobrowse.server.app`` serves from there when it
+(the loader and the runtimes ``make setup`` vendored from npm, with their gzip copies); the
+browser's Python files are the package's own (``cobrowse/server/manifest.py``). The wheel gets a
+copy of the site under ``cobrowse/site/``, in the same layout, its gzip copies brought up to date
+(``cobrowse/server/compression.py``), and ``cobrowse.server.files`` serves from there when it
 exists. Editable installs (``make setup``) keep serving the checkout itself. The rest of the
 configuration is in pyproject.toml.
 """
 
 import shutil
+import sys
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # For cobrowse.server.compression, which needs only the standard library.
+
+from cobrowse.server.compression import precompress  # noqa: E402 - needs the path above.
+
 SITE_FILES = ("index.html",)
 SITE_FOLDERS = ("demo", "static")
-# What `make setup` vendors; without it the installed server could not run the widget.
+# What `make setup` vendors and builds; without it the installed server could not run the widget.
 VENDORED = ("static/pyscript/core.js", "static/micropython/micropython.mjs", "static/pyodide/pyodide.mjs",
-            "static/rrweb/rrweb.min.js")
+            "static/rrweb/rrweb.min.js", "static/cobrowse.js", "cobrowse/console/shared.js")
 
 
 class BuildWithSite(build_py):
@@ -39,6 +45,9 @@ class BuildWithSite(build_py):
         for name in SITE_FILES:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, target / name)
+        # The wheel's files do not keep their times, by which a stale gzip copy is told: make sure
+        # there is none now.
+        precompress(target / "static")
 
 
 setup(cmdclass={"build_py": BuildWithSite})

@@ -57,8 +57,9 @@ things in the same run:
    a second. The same driver and observer measure the same latency at the same rates,
    interleaved with the cobrowse runs. Its first snapshot is measured too: ``rrweb.record`` with
    the same options on the same pages without the widget, then ``JSON.stringify`` of its events.
-   The baseline's options are read from static/cobrowse.js (its masking code and the options
-   object of its ``rrweb.record({...})`` call), so the two cannot drift apart.
+   The baseline's options are the loader's own (``recordOptions`` of
+   cobrowse/browser/loader/liveview.js with masking.js, bundled by esbuild), so the two cannot
+   drift apart.
 5. The pointer's latency, on both paths in turn after the rates. Playwright moves the mouse in
    the visitor's page (and in the baseline's recorder) ``--moves`` times (50) at ``--move-rate``
    per second (20), to a new position along a zigzag each time, at a random point of the first
@@ -94,6 +95,7 @@ import platform
 import random
 import re
 import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -102,6 +104,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
+
+from cobrowse.core.events import EVENT_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 # The server process is started the way the tests start it (tests/support/processes.py).
@@ -121,8 +125,6 @@ TARGET_P50_MS = 50.0
 TARGET_P99_MS = 150.0
 TARGET_SNAPSHOT_ELEMENTS = 10_000
 TARGET_SNAPSHOT_MS = 250.0
-EVENT_NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnected",
-               "AgentDisconnected", "StateChanged", "NavigatingAway"]
 
 # Runs first in every visitor and recorder page. It times rrweb's record() and
 # takeFullSnapshot() (wrapping them as window.rrweb is defined), stamps each tick when its view
@@ -404,53 +406,22 @@ function ticksIn(event) {
 }
 """
 
-COBROWSE_JS = ROOT / "static" / "cobrowse.js"
-
-
-def closing_brace(source, start):
-    """The index just past the "}" that closes the "{" at ``source[start]``, in JavaScript
-    ``source``: strings and comments are skipped (regular expressions with quotes or braces in
-    them are not told apart)."""
-    depth = 0
-    index = start
-    while index < len(source):
-        char = source[index]
-        if source.startswith("//", index):
-            index = source.index("\n", index)
-            continue
-        if source.startswith("/*", index):
-            index = source.index("*/", index) + 2
-            continue
-        if char in "\"'`":
-            index += 1
-            while source[index] != char:
-                index += 2 if source[index] == "\\" else 1
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-        index += 1
-    raise ValueError("%s: no closing brace for the one at offset %d" % (COBROWSE_JS, start))
+LOADER = ROOT / "cobrowse" / "browser" / "loader"
+ESBUILD = ROOT / "node_modules" / ".bin" / "esbuild"
 
 
 def record_options_js():
-    """``recordOptions(emit)``: rrweb.record's options exactly as static/cobrowse.js passes them,
-    for the baseline. The file's masking code (``var PRIVATE_AUTOCOMPLETE`` to the end of
-    ``isPrivate``) and the options object of its ``rrweb.record({...})`` call are read from it, so
-    the baseline cannot drift from the widget; the bench's pages set no ``data-mask``."""
-    source = COBROWSE_JS.read_text()
-    masking = source.index("var PRIVATE_AUTOCOMPLETE")
-    masking_end = closing_brace(source, source.index("{", source.index("function isPrivate(", masking)))
-    literal = source.index("rrweb.record({") + len("rrweb.record(")
-    return ("var recordOptions = (function () {\n"
-            "  var options = { mask: \"\" };\n"
-            "  " + source[masking:masking_end] + "\n"
-            "  return function (emit) {\n"
-            "    return " + source[literal:closing_brace(source, literal)] + ";\n"
-            "  };\n"
-            "})();\n")
+    """``recordOptions(emit)``: rrweb.record's options exactly as the loader passes them, for the
+    baseline. The loader's own modules (liveview.js with masking.js) are bundled for it by
+    esbuild, so the baseline cannot drift from the widget; the bench's pages set no ``data-mask``."""
+    entry = ('import { recordOptions } from %s;\n'
+             'import { createMasking } from %s;\n'
+             'const masking = createMasking("");\n'
+             'window.recordOptions = (emit) => recordOptions(emit, masking);\n'
+             % (json.dumps(str(LOADER / "liveview.js")), json.dumps(str(LOADER / "masking.js"))))
+    done = subprocess.run([str(ESBUILD), "--bundle", "--format=iife", "--target=es2017", "--log-level=warning"],
+                          input=entry, capture_output=True, text=True, check=True)
+    return done.stdout
 
 
 STYLE = """<style>

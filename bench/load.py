@@ -83,6 +83,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
+from cobrowse.core.constants import HEARTBEAT_MS
+
 ROOT = Path(__file__).resolve().parent.parent
 # The server process is started the way the tests start it (tests/processes.py).
 sys.path.insert(0, str(ROOT / "tests"))
@@ -106,7 +108,7 @@ GENERATOR_BUSY_PERCENT = 85.0
 CONNECT_TIMEOUT = 20.0
 # The widget and the agent console send a ping every 5 s; the server closes a connection it has
 # not heard from for its idle timeout (20 s by default), so the generator pings like they do.
-HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_SECONDS = HEARTBEAT_MS / 1000
 REPLY_TIMEOUT = 20.0
 # How many sessions each generator process opens at the same time while ramping; more than a
 # few hundred in flight would overflow the server's listen backlog and stall on SYN retries.

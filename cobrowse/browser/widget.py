@@ -19,21 +19,14 @@ import js
 from pyscript.ffi import create_proxy
 
 from cobrowse.core import links, protocol
+from cobrowse.core.constants import CLOSE_DRAINING, HEARTBEAT_MS, SILENCE_MS, WIDGET_ID
 from cobrowse.core.events import Events, payload_json
 from cobrowse.core.session import NETWORK_TIMEOUT_SECONDS, States, VisitorSession, in_session, reconnect_delay
 from cobrowse.core.widget_view import ENDING, LEAVE_PROMPT, STARTING, announcement, spelled, view
 
-# The close code of a server that is shutting down (1012, "service restart"): reconnect now.
-CLOSE_DRAINING = 1012
-
 # How long a confirmed departure waits for the server to acknowledge the end of the session
 # before the page navigates anyway, in milliseconds.
 LEAVE_GRACE_MS = 1500
-
-# The heartbeat: a ping every few seconds; a connection silent for longer than two of them is
-# taken for dead even if the browser has not noticed (a half-open socket after a network change).
-HEARTBEAT_MS = 5000
-SILENCE_MS = 2 * HEARTBEAT_MS + 1000
 
 # The API commands that remote control (``control_browser.RemoteControl``) answers.
 CONTROL_COMMANDS = ("allowControl", "denyControl", "revokeControl")
@@ -367,7 +360,7 @@ class Widget:
         js.document.addEventListener("click", self._on_link_proxy, True)
         js.document.addEventListener("auxclick", self._on_link_proxy, True)
         if self.show_ui:
-            host = _element("div", id="cobrowse-widget")
+            host = _element("div", id=WIDGET_ID)
             self.root = host.attachShadow(js.JSON.parse('{"mode": "open"}'))
             self.root.adoptedStyleSheets = js.Array.of(_style_sheet(STYLE))
             # A live region is only heard when its text changes, so it is there from the start.

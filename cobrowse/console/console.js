@@ -9,20 +9,25 @@
  * It speaks the wire protocol of docs/protocol.md over the WebSocket /ws/agent: every message is
  * JSON {"v": 1, "type": ..., ...}. Everything that arrives from the network is shown with
  * textContent only, never parsed as HTML.
+ *
+ * It is an ES module: the values it shares with the widget and the server (the protocol's
+ * version, close codes, timings, reasons) come from shared.js, which `make setup` writes from
+ * cobrowse/core/.
  */
-"use strict";
 
-const VERSION = 1;
+import {
+  CLOSE_DRAINING, FULL_SNAPSHOT, GRANTED, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, REASONS, RECONNECT_CAP_SECONDS,
+  RECONNECT_FIRST_SECONDS, SILENCE_MS, VERSION,
+} from "./shared.js";
+
 const NAME_KEY = "cobrowse.agentName";
 const TOKEN_KEY = "cobrowse.agentToken";
 const LOST_TEXT = "Connection to the server was lost.";
 const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
-// Heartbeat and reconnect timing: as the widget's (cobrowse/core/session.py, cobrowse/browser/widget.py).
-const HEARTBEAT_MS = 5000;
-const SILENCE_MS = 2 * HEARTBEAT_MS + 1000;
-const NETWORK_TIMEOUT_MS = 30000;
-// The close code of a server that is shutting down (1012, "service restart"): rejoin at once.
-const CLOSE_DRAINING = 1012;
+// Heartbeat and reconnect timing: the widget's (cobrowse/core/session.py, core/constants.py).
+const NETWORK_TIMEOUT_MS = NETWORK_TIMEOUT_SECONDS * 1000;
+const RECONNECT_FIRST_MS = RECONNECT_FIRST_SECONDS * 1000;
+const RECONNECT_CAP_MS = RECONNECT_CAP_SECONDS * 1000;
 const REPLAY_TITLE = "The visitor's page, replayed live";
 
 const form = document.getElementById("join-form");
@@ -81,15 +86,15 @@ function saveName(name) {
 
 function endedText(reason, url) {
   switch (reason) {
-    case "AGENT_INITIATED":
+    case REASONS.AGENT_INITIATED:
       return "The session was ended by an agent.";
-    case "USER_INITIATED":
+    case REASONS.USER_INITIATED:
       return "The visitor ended the session.";
-    case "NAVIGATED_AWAY":
+    case REASONS.NAVIGATED_AWAY:
       return url ? "The visitor left to " + url : "The visitor left the site.";
-    case "USER_TIMEOUT":
+    case REASONS.USER_TIMEOUT:
       return "The session ended because no agent joined in time.";
-    case "NETWORK_TIMEOUT":
+    case REASONS.NETWORK_TIMEOUT:
       return "The session ended because the visitor's connection timed out.";
     default:
       return "The session ended (" + reason + ").";
@@ -177,7 +182,7 @@ function showView(events) {
       dropReplayer();
     }
     if (!replayer) {
-      if (event.type !== 4 && event.type !== 2) {
+      if (event.type !== 4 && event.type !== FULL_SNAPSHOT) { // rrweb's Meta, or a full snapshot
         continue;
       }
       replayer = new window.rrweb.Replayer([], {
@@ -242,7 +247,7 @@ function replayable(event) {
 }
 
 function sanitize(event) {
-  if (event.type === 2 && event.data) {
+  if (event.type === FULL_SNAPSHOT && event.data) {
     dropHandlersInTree(event.data.node);
   } else if (event.type === 3 && event.data && event.data.source === 0) {
     (event.data.adds || []).forEach((add) => dropHandlersInTree(add.node));
@@ -325,22 +330,22 @@ let lastMove = 0;
 const MOVE_EVERY_MS = 40;
 
 function controlling() {
-  return !!control && control.agent === myId && control.state === "granted";
+  return !!control && control.agent === myId && control.state === GRANTED;
 }
 
 function showControl(record) {
   control = record;
   const mine = !!record && record.agent === myId;
-  controlButton.textContent = mine && record.state === "granted" ? "Release control" : "Request control";
-  controlButton.disabled = !!record && !(mine && record.state === "granted");
+  controlButton.textContent = mine && record.state === GRANTED ? "Release control" : "Request control";
+  controlButton.disabled = !!record && !(mine && record.state === GRANTED);
   if (!record) {
     say(controlNote, "");
   } else if (mine) {
-    say(controlNote, record.state === "granted"
+    say(controlNote, record.state === GRANTED
       ? "You control the visitor's page: click, type and scroll in it."
       : "Waiting for the visitor to allow control…");
   } else {
-    say(controlNote, record.state === "granted"
+    say(controlNote, record.state === GRANTED
       ? (record.name || "Another agent") + " controls the visitor's page."
       : (record.name || "Another agent") + " asked the visitor for control.");
   }
@@ -602,7 +607,7 @@ function lost(atOnce) {
     return;
   }
   say(statusBox, RECONNECTING_TEXT);
-  const delay = atOnce ? 0 : Math.min(5000, 250 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
+  const delay = atOnce ? 0 : Math.min(RECONNECT_CAP_MS, RECONNECT_FIRST_MS * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
   attempt += 1;
   setTimeout(() => {
     if (socket === null && myToken === token) {

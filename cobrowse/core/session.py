@@ -34,6 +34,7 @@ of the tab only if the server and the tab (``granted``) both still hold it.
 import json
 
 from cobrowse.core import control, protocol
+from cobrowse.core.constants import MODE_ACB, MODE_ICB
 from cobrowse.core.events import payload
 
 
@@ -114,7 +115,7 @@ class VisitorSession:
     @property
     def mode(self):
         """``"ACB"`` while an agent controls the page, else ``"ICB"``."""
-        return "ACB" if self.state == States.ACTIVE_ESCALATED else "ICB"
+        return MODE_ACB if self.state == States.ACTIVE_ESCALATED else MODE_ICB
 
     # -- calls in --------------------------------------------------------------------------
 

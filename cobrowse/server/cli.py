@@ -22,7 +22,7 @@ import sys
 from urllib.parse import urlsplit
 
 
-def seconds(text):
+def seconds(text: str) -> float:
     """A positive number of seconds (fractions allowed), for argparse."""
     try:
         value = float(text)
@@ -33,9 +33,9 @@ def seconds(text):
     return value
 
 
-def origin(text):
+def origin(text: str) -> str:
     """An origin as browsers send it, ``scheme://host[:port]``, normalized; else an error."""
-    from cobrowse.server.app import normalize_origin
+    from cobrowse.server.gate import normalize_origin
 
     try:
         parts = urlsplit(text.strip())
@@ -48,7 +48,7 @@ def origin(text):
     return normalize_origin(text)
 
 
-def redis_url(text):
+def redis_url(text: str) -> str:
     """A Redis URL, for argparse: ``redis://HOST:PORT/DB`` (``rediss://`` for TLS)."""
     parts = urlsplit(text.strip())
     if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
@@ -56,7 +56,7 @@ def redis_url(text):
     return text.strip()
 
 
-def is_loopback(host):
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -65,7 +65,7 @@ def is_loopback(host):
         return False
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cobrowse", description="The cobrowse session server.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the demo site, the widget, the agent console and sessions")
@@ -87,14 +87,14 @@ def main(argv=None):
                             "started with it (default: $COBROWSE_REDIS_URL, else one process, in memory)")
     args = parser.parse_args(argv)
 
-    import uvicorn
-
-    from cobrowse.server.app import DrainingServer, create_app
+    from cobrowse.server.app import create_app
+    from cobrowse.server.backends.engine import Engine
+    from cobrowse.server.process import DrainingServer, uvicorn_config
 
     key = args.agent_key or secrets.token_urlsafe(18)
-    engine = None
+    engine: Engine | None = None
     if args.redis:
-        from cobrowse.server.backends.redis_engine import RedisEngine
+        from cobrowse.server.backends.redis.engine import RedisEngine
 
         engine = RedisEngine(args.redis)
     app = create_app(key, agent_wait_timeout=args.agent_wait_timeout, network_timeout=args.network_timeout,
@@ -105,14 +105,7 @@ def main(argv=None):
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print("cobrowse: demo site   http://%s:%d/" % (shown, args.port), flush=True)
     print("cobrowse: agent console http://%s:%d/agent?key=%s" % (shown, args.port, key), flush=True)
-    # Frames over the largest view (4 MiB, a big page's full snapshot) close their connection (1009). Compression (permessage-deflate) is
-    # declined: its zlib state costs about 80 KB of memory per session (two connections), and a
-    # relayed view would be compressed once per agent instead of encoded once for all.
-    # uvicorn's sans-I/O websockets protocol: about a fifth less memory per session than its
-    # default one (bench/load.py).
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio",
-                            ws_max_size=(4 << 20) + (64 << 10), ws_per_message_deflate=False)
-    DrainingServer(config, app.state.relay).run()
+    DrainingServer(uvicorn_config(app, args.host, args.port), app.state.relay).run()
     return 0
 
 

@@ -23,37 +23,38 @@ its URL path on the server and its place in the interpreter's file system: a new
 """
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent
 WORKER = "browser/worker.py"
 
 
-def _path(file):
+def _path(file: Path) -> str:
     return file.relative_to(PACKAGE.parent).as_posix()
 
 
-def _modules(folder):
+def _modules(folder: str) -> list[Path]:
     return sorted((PACKAGE / folder).glob("*.py"))
 
 
-def core_files():
+def core_files() -> dict[str, str]:
     files = [PACKAGE / "__init__.py"] + _modules("core") + _modules("browser")
     return {_path(file): _path(file) for file in files if _path(file) != "cobrowse/" + WORKER}
 
 
-def worker_files():
+def worker_files() -> dict[str, str]:
     files = {_path(file): _path(file) for file in _modules("core")}
     files["cobrowse/" + WORKER] = "cobrowse/__init__.py"
     return files
 
 
-def served():
+def served() -> set[str]:
     return set(core_files()) | set(worker_files())
 
 
-def config(compiled):
-    def bytecode(path):
+def config(compiled: Callable[[str], bool]) -> dict[str, dict[str, str]]:
+    def bytecode(path: str) -> str:
         return path[:-len(".py")] + ".mpy" if compiled(path) else path
 
     return {
@@ -62,7 +63,7 @@ def config(compiled):
     }
 
 
-def as_toml(manifest):
+def as_toml(manifest: dict[str, dict[str, str]]) -> str:
     lines = ["# The browser's Python files, from the folders of the cobrowse package."]
     for table in ("files", "worker-files"):
         lines.append("[%s]" % table)

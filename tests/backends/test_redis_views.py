@@ -6,7 +6,7 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from cobrowse.server.backends.redis_engine import RedisViewLog
+from cobrowse.server.backends.redis.views import RedisViewLog
 from support.loop import run_async
 
 

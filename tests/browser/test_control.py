@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from cobrowse.core.constants import MODE_ACB, MODE_ICB
 from support.axe import assert_accessible, shadow_nodes
 from support.browser import boot, click, consent, heard, join, point, request, start, take_control, wait_heard
 from support.browser import replay
@@ -125,7 +126,7 @@ def log(visitor):
 
 def test_asking_allowing_denying_and_stopping_follow_the_contract(new_page, server, site, runtime):
     visitor, agent = watched(new_page, server, site, runtime, "consent")
-    assert visitor.evaluate("Cobrowse.API.checkEnvironment()") == {"ICB": True, "ACB": True}
+    assert visitor.evaluate("Cobrowse.API.checkEnvironment()") == {MODE_ICB: True, MODE_ACB: True}
     assert visitor.evaluate("Cobrowse.API.Session.allowControl()") == {
         "result": False, "description": "There is no request for control to allow (state ACTIVE:ACTIVE)"}
     request(agent)

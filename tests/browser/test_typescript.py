@@ -1,15 +1,18 @@
 """static/cobrowse.d.ts: a page script using all of window.Cobrowse type-checks under
 ``tsc --noEmit --strict`` (TypeScript pinned in package.json) and, compiled, runs on the widget
 as its types say; each kind of misuse fails to type-check; the declarations list exactly the
-events, properties and states the widget has; the server serves the file next to the loader."""
+events, properties, states, modes and reasons of the core, and exactly the members the loader's
+window.Cobrowse has; the server serves the file next to the loader."""
 
+import re
 import subprocess
 import urllib.request
 
 import pytest
 
+from cobrowse.core.constants import MODE_ACB, MODE_ICB
 from cobrowse.core.events import EVENT_NAMES, PROPERTIES
-from cobrowse.core.session import States
+from cobrowse.core.session import Reasons, States
 from support.processes import ROOT
 
 TSC = ROOT / "node_modules" / ".bin" / "tsc"
@@ -54,6 +57,23 @@ LOGGED = [
 ]
 
 
+# The public members of the loader's window.Cobrowse, as a page sees them before the widget is up.
+SHAPE = """() => {
+  const keys = (object) => Object.keys(object).filter((key) => !key.startsWith("_"));
+  return {
+    "Cobrowse.Global": keys(Cobrowse), "Cobrowse.API": keys(Cobrowse.API),
+    "Cobrowse.Session": keys(Cobrowse.API.Session), "Cobrowse.DefaultUI": keys(Cobrowse.API.DefaultUI),
+    "Cobrowse.Events": keys(Cobrowse.Events), 'Cobrowse.EventSource<"StateChanged">': keys(Cobrowse.Events.StateChanged),
+    "Cobrowse.Environment": keys(Cobrowse.API.checkEnvironment()), environment: Cobrowse.API.checkEnvironment(),
+  };
+}"""
+
+
+def flags(names):
+    """A TypeScript object literal with each of ``names`` as a key, true."""
+    return "{%s}" % ", ".join('"%s": true' % name for name in names)
+
+
 def type_check(path, *options):
     """Run tsc on one file (``--noEmit`` unless ``options`` say where to emit); return (exit code, output)."""
     options = options or ("--noEmit",)
@@ -90,13 +110,14 @@ def test_a_misuse_fails_to_type_check(tmp_path, misuse):
 
 def test_the_declarations_match_the_widget_s_events_and_states(tmp_path):
     """Built from the Python the widget runs: a missing or extra name fails the check."""
-    flags = lambda names: "{%s}" % ", ".join('"%s": true' % name for name in names)
     constants = {name: value for name, value in vars(States).items() if name.isupper() and name != "ALL"}
     lines = [
         "const names: Record<Cobrowse.EventName, true> = %s;" % flags(EVENT_NAMES),
         "const states: Record<Cobrowse.State, true> = %s;" % flags(States.ALL),
         "const constants: Cobrowse.StateConstants = {%s};"
         % ", ".join('%s: "%s"' % item for item in constants.items()),
+        "const modes: Record<Cobrowse.Mode, true> = %s;" % flags((MODE_ICB, MODE_ACB)),
+        "const environment: Record<keyof Cobrowse.Environment, true> = %s;" % flags((MODE_ICB, MODE_ACB)),
     ]
     for name in EVENT_NAMES:
         lines.append('const %s: Record<keyof Cobrowse.EventMap["%s"], true> = %s;' % (name, name, flags(PROPERTIES[name])))
@@ -104,6 +125,30 @@ def test_the_declarations_match_the_widget_s_events_and_states(tmp_path):
     script.write_text(REFERENCE + "\n".join(lines) + "\n")
     code, output = type_check(script)
     assert code == 0, output
+
+
+def test_the_declarations_name_the_core_s_reasons():
+    """EndReason is open (a page's own reason is any text): its predefined members are read."""
+    text = DECLARATIONS.read_text()
+    union = text[text.index("type EndReason ="):text.index("(string & {})")]
+    reasons = [value for name, value in vars(Reasons).items() if name.isupper()]
+    assert re.findall(r'\| "(\w+)"', union) == reasons
+
+
+def test_the_declarations_match_the_loader_s_window_cobrowse(tmp_path, new_page, server, site):
+    """Each interface has exactly the members of the real object: a member the loader gains or
+    loses, and the .d.ts does not, fails the check."""
+    page = new_page(site.page(server, "micropython", path="/shape.html"))
+    shape = page.evaluate(SHAPE)
+    environment = shape.pop("environment")
+    assert environment == {MODE_ICB: True, MODE_ACB: True}
+    lines = ["const shape%d: Record<keyof %s, true> = %s;" % (index, interface, flags(keys))
+             for index, (interface, keys) in enumerate(shape.items())]
+    lines.append("const environment: Cobrowse.Environment = %s;" % flags(environment))
+    script = tmp_path / "shape.ts"
+    script.write_text(REFERENCE + "\n".join(lines) + "\n")
+    code, output = type_check(script)
+    assert code == 0, output + script.read_text()
 
 
 def test_the_server_serves_the_declarations_next_to_the_loader(server):

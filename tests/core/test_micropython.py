@@ -25,7 +25,7 @@ CHECKS = [
 # What the browser gets of the pure core (cobrowse/core/, sorted, after the package's __init__);
 # the adapters of cobrowse/browser/ need js and pyscript.
 MODULES = ["__init__"] + ["core/%s" % name for name in
-                          ("__init__", "control", "events", "feed", "links", "protocol", "session", "widget_view")]
+                          ("__init__", "constants", "control", "events", "feed", "links", "protocol", "session", "widget_view")]
 
 pytestmark = [
     pytest.mark.process,  # node

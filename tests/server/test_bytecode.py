@@ -8,10 +8,13 @@ import json
 import logging
 import tomllib
 
+import pytest
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from cobrowse.server import manifest
-from cobrowse.server.app import SiteFiles, create_app
+from cobrowse.server.app import create_app
+from cobrowse.server.files import SiteFiles
 from cobrowse.server.bytecode import Compiler
 from support.processes import ROOT
 from support.loop import run_async
@@ -79,8 +82,11 @@ def test_without_a_compiler_the_browser_gets_the_sources(tmp_path, caplog):
     response = run_async(files.manifest(request))
     assert response.status_code == 200
     assert json.loads(response.body) == manifest.config(lambda name: False)
-    response = run_async(files.bytecode_file(request, "cobrowse/core/session.py", None))
-    assert response.status_code == 404
+    request = Request({"type": "http", "method": "GET", "path": "/cobrowse/core/session.mpy", "headers": [],
+                       "query_string": b"", "path_params": {"module": "core/session"}})
+    with pytest.raises(HTTPException) as refused:
+        run_async(files.bytecode(request))
+    assert refused.value.status_code == 404
 
 
 def test_the_server_compiles_the_core_when_it_starts():

@@ -58,6 +58,15 @@ def test_gzip_when_the_client_takes_it(server, path):
     assert headers["content-type"] == plain_headers["content-type"]
 
 
+def test_the_servers_runtimes_are_sent_as_the_copies_make_setup_wrote(server):
+    for path in ("/static/micropython/micropython.wasm", "/static/pyodide/pyodide.asm.mjs"):
+        copy = ROOT / (path.lstrip("/") + ".gz")
+        assert copy.is_file(), "%s is missing: run make setup" % copy
+        status, headers, body = http_get(server, path, {"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["content-encoding"] == "gzip"
+        assert body == copy.read_bytes(), path
+
+
 @pytest.mark.parametrize("path", ["/static/cobrowse.js", "/static/micropython/micropython.mjs", "/cobrowse/core/session.py", "/"])
 def test_etag_revalidation_gives_304(server, path):
     status, headers, _ = http_get(server, path)

@@ -1,11 +1,13 @@
 """Who may use the server: the agent key, on the console's page and its socket, and the Origin
-of the pages that open the sockets (``--allowed-origin``), over real sockets."""
+of the pages that open the sockets (``--allowed-origin``), over real sockets; and the client
+address the join limit counts by."""
 
 import contextlib
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from cobrowse.server.gate import client_address
 from support.loop import run_async as run
 from support.wire import SITE, agent, http_get, join, start, visitor
 
@@ -123,44 +125,18 @@ def test_the_agent_endpoint_takes_the_servers_own_origin_and_allowed_ones_only(s
     run(steps())
 
 
-@pytest.mark.parametrize("options, warned", [
-    (["--host", "0.0.0.0"], True),
-    (["--host", "192.0.2.10"], True),
-    (["--host", "0.0.0.0", "--allowed-origin", "https://shop.example"], False),
-    (["--host", "127.0.0.1"], False),
-    (["--host", "localhost"], False),
-    (["--host", "::1"], False),
+# What the join limit counts by.
+
+
+@pytest.mark.parametrize("host, counted", [
+    ("127.0.0.1", "127.0.0.1"),
+    ("203.0.113.9", "203.0.113.9"),
+    ("::ffff:203.0.113.9", "203.0.113.9"),
+    # One IPv6 subscriber holds a /64: its addresses are one client.
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:bbbb::7", "2001:db8:1:2::/64"),
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ("", ""),
 ])
-def test_a_public_bind_without_allowed_origins_warns(monkeypatch, capsys, options, warned):
-    from cobrowse.server import app as server
-    from cobrowse.server.cli import main
-
-    # The server is not started: only what main prints before it would run is looked at.
-    ran = []
-    monkeypatch.setattr(server.DrainingServer, "run", lambda self: ran.append(self.config))
-    assert main(["serve", *options]) == 0
-    printed = capsys.readouterr().out
-    assert ("warning" in printed and "--allowed-origin" in printed) is warned, printed
-    assert ran and ran[0].ws_per_message_deflate is False
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("https://shop.example", "https://shop.example"),
-    ("HTTPS://Shop.Example:443/", "https://shop.example"),
-    ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
-    ("http://[::1]:80", "http://[::1]"),
-])
-def test_allowed_origins_are_normalized(text, expected):
-    from cobrowse.server.cli import origin
-
-    assert origin(text) == expected
-
-
-@pytest.mark.parametrize("text", ["shop.example", "https://shop.example/path", "ftp://shop.example", "https://", "https://x:99999", "*"])
-def test_a_bad_allowed_origin_is_refused_at_start(text):
-    import argparse
-
-    from cobrowse.server.cli import origin
-
-    with pytest.raises(argparse.ArgumentTypeError):
-        origin(text)
+def test_the_join_limit_counts_ipv4_addresses_and_ipv6_networks(host, counted):
+    assert client_address(host) == counted

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -65,7 +66,7 @@ def fetch(url):
 
 
 def test_the_installed_server_serves_every_file_from_the_package(installed, installed_server):
-    where = run([installed / "venv" / "bin" / "python", "-c", "import cobrowse.server.app as s; print(s.ROOT)"], installed)
+    where = run([installed / "venv" / "bin" / "python", "-c", "import cobrowse.server.files as s; print(s.ROOT)"], installed)
     assert where.strip().startswith(str(installed / "venv")), where
     for name in SERVED:
         assert fetch("%s/%s" % (installed_server.base, name)) == (ROOT / name).read_bytes(), name
@@ -74,8 +75,24 @@ def test_the_installed_server_serves_every_file_from_the_package(installed, inst
     assert config == manifest.config(lambda name: True)
     widget = "cobrowse/browser/widget"
     assert fetch(installed_server.base + "/%s.mpy" % widget) == Compiler().compile(ROOT / (widget + ".py"))
+    # The runtimes go to clients that take gzip as the copies the wheel carries.
+    site = Path(where.strip())
+    for name in ("static/micropython/micropython.wasm", "static/pyodide/pyodide.asm.mjs"):
+        request = urllib.request.Request("%s/%s" % (installed_server.base, name), headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request) as response:
+            assert response.headers["Content-Encoding"] == "gzip", name
+            assert response.read() == (site / (name + ".gz")).read_bytes(), name
     assert b"<h1>Acme Outdoor</h1>" in fetch(installed_server.base + "/")
     assert b"console.js" in fetch(installed_server.console_url)
+
+
+def test_the_installed_package_carries_the_redis_scripts(installed):
+    listed = run([installed / "venv" / "bin" / "python", "-c",
+                  "from importlib import resources; from cobrowse.server.backends.redis import lua; "
+                  "print(' '.join(sorted(each.name for each in resources.files(lua.__package__).joinpath('scripts').iterdir())))"],
+                 installed)
+    scripts = ROOT / "cobrowse" / "server" / "backends" / "redis" / "scripts"
+    assert listed.split() == sorted(each.name for each in scripts.glob("*.lua")) and len(listed.split()) == 8
 
 
 def test_the_widget_runs_a_session_from_the_installed_server(new_page, installed_server, site):

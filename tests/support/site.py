@@ -9,10 +9,8 @@ Public names:
 
 import json
 
+from cobrowse.core.events import EVENT_NAMES
 from support.processes import PageServer
-
-EVENT_NAMES = ["SessionStarting", "SessionStarted", "SessionEnded", "AgentConnected",
-               "AgentDisconnected", "StateChanged", "NavigatingAway"]
 
 
 PAGE = """<!doctype html>

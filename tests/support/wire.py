@@ -1,14 +1,17 @@
 """Clients of the wire protocol for the server tests (and benchmarks): real ``websockets``
-sockets to a real server.
+sockets to a real server, or fake ones on an in-process relay (``support.relay``).
 
 Public names:
 
-- ``Peer``: one visitor or agent socket: ``send``, ``receive``, ``expect(kind)``,
+- ``Speaker``: what every client does: ``send``, ``receive``, ``expect(kind)``,
   ``expect_error(code)``, ``closed()``; every message received is checked with
   ``protocol.decode``, so a reply that breaks the protocol fails the test that received it.
-- ``visitor(server)``, ``agent(server, query, address)``: such sockets as async context managers.
-  Each agent connection comes from an address of its own in 127.0.0.0/8, so failed joins of one
-  test never reach the join limit of another.
+  Its kinds give ``send_raw(data)``, ``receive_text()`` and ``drop(how)``.
+- ``Peer``: a ``Speaker`` on one real visitor or agent socket.
+- ``visitor(server)``, ``agent(server, query, address)``: such clients as async context
+  managers, for a server process or an in-process relay. Each agent connection comes from an
+  address of its own in 127.0.0.0/8, so failed joins of one test never reach the join limit of
+  another.
 - ``start``, ``join``, ``rejoin``, ``resume``, ``session_with_agent``, ``until_state``, ``quiet``,
   ``drop``, ``assert_dead``, ``view``, ``next_view_text``, ``SNAPSHOT``: the protocol's steps.
 - ``http_get(server, path, headers)``: a raw GET (no redirects followed, nothing decompressed).
@@ -42,25 +45,20 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 ADDRESSES = ("127.%d.%d.%d" % (a, b, c) for a in itertools.count(1) for b in range(256) for c in range(1, 255))
 
 
-class Peer:
-    """One WebSocket client, a visitor or an agent, that speaks the wire protocol."""
+class Speaker:
+    """One client, a visitor or an agent, that speaks the wire protocol."""
 
-    def __init__(self, socket, accept):
-        self.socket = socket
+    def __init__(self, accept):
         self.accept = accept
         # The `session` broadcasts an agent received while it waited for something else.
         self.sessions = []
 
     async def send(self, kind, **fields):
-        await self.socket.send(protocol.encode(kind, **fields))
-
-    async def send_raw(self, data):
-        await self.socket.send(data)
+        await self.send_raw(protocol.encode(kind, **fields))
 
     async def receive(self):
         """The next message, which must be valid and of a type this side may receive."""
-        text = await asyncio.wait_for(self.socket.recv(), TIMEOUT)
-        return protocol.decode(text, self.accept)
+        return protocol.decode(await self.receive_text(), self.accept)
 
     async def expect(self, kind):
         """The next message apart from `session` broadcasts; it must be of type ``kind``."""
@@ -93,20 +91,50 @@ class Peer:
         return self.socket.close_code
 
 
-@contextlib.asynccontextmanager
-async def visitor(server, origin=None):
-    async with connect(server.ws + "/ws/visitor", open_timeout=TIMEOUT, origin=origin) as socket:
-        yield Peer(socket, protocol.SERVER_TO_VISITOR)
+class Peer(Speaker):
+    """A client on a real WebSocket."""
+
+    def __init__(self, socket, accept):
+        super().__init__(accept)
+        self.socket = socket
+
+    async def send_raw(self, data):
+        await self.socket.send(data)
+
+    async def receive_text(self):
+        return await asyncio.wait_for(self.socket.recv(), TIMEOUT)
+
+    def drop(self, how):
+        if how == "close":
+            return self.socket.close()
+        self.socket.transport.abort()
+        return asyncio.sleep(0)
 
 
-@contextlib.asynccontextmanager
-async def agent(server, query=None, address=None, origin=None):
+def visitor(server, origin=None):
+    """A visitor's connection to ``server``: a server process, or an in-process relay
+    (``support.relay.Local``, which has ``peer``)."""
+    if hasattr(server, "peer"):
+        return server.peer("visitor")
+    return _socket(server.ws + "/ws/visitor", protocol.SERVER_TO_VISITOR, origin=origin)
+
+
+def agent(server, query=None, address=None, origin=None):
+    """An agent's connection to ``server`` with the agent key (or ``query``), from ``address``."""
+    address = address or next(ADDRESSES)
+    if hasattr(server, "peer"):
+        assert query is None and origin is None, "the key and the Origin are the app's, not the relay's"
+        return server.peer("agent", address)
     query = "?key=" + server.key if query is None else query
-    local = (address or next(ADDRESSES), 0)
     # Views of big pages are larger than the client's default limit of 1 MiB.
-    async with connect(server.ws + "/ws/agent" + query, open_timeout=TIMEOUT, origin=origin, local_addr=local,
-                       max_size=None) as socket:
-        yield Peer(socket, protocol.SERVER_TO_AGENT)
+    return _socket(server.ws + "/ws/agent" + query, protocol.SERVER_TO_AGENT, origin=origin,
+                   local_addr=(address, 0), max_size=None)
+
+
+@contextlib.asynccontextmanager
+async def _socket(url, accept, **options):
+    async with connect(url, open_timeout=TIMEOUT, **options) as socket:
+        yield Peer(socket, accept)
 
 
 async def start(peer, site=SITE, **fields):
@@ -154,10 +182,7 @@ def http_get(server, path, headers=None):
 def drop(peer, how="drop"):
     """Lose a connection: ``close`` closes it properly, ``drop`` without a closing handshake,
     as when a tab is killed or the network goes away."""
-    if how == "close":
-        return peer.socket.close()
-    peer.socket.transport.abort()
-    return asyncio.sleep(0)
+    return peer.drop(how)
 
 
 async def until_state(peer, state):
@@ -210,7 +235,7 @@ async def session_with_agent(server, name="Alice", **start_fields):
 async def next_view_text(peer):
     """The next view message ``peer`` receives, as the exact text that came over the socket."""
     while True:
-        text = await asyncio.wait_for(peer.socket.recv(), TIMEOUT)
+        text = await peer.receive_text()
         message = protocol.decode(text, peer.accept)
         if message["type"] == "view":
             return text

@@ -1,0 +1,208 @@
+/*!
+ * liveview.js: the live view. It records the page with rrweb, masked, with the widget left out,
+ * and streams the changes to the socket Python gives it (Cobrowse._live).
+ *
+ * Python decides when the page is recorded (start on the first agent, a new full snapshot for a
+ * late joiner or a new connection, stop on the last agent); the stream of changes itself stays
+ * here in JS, so a busy page never waits on the Python runtime. rrweb is fetched only when the
+ * first agent joins, so it costs nothing at boot. Private data is masked here, before anything
+ * leaves the page: every input's value goes through maskInputFn, which keeps it only for fields
+ * that are not private.
+ */
+
+import { FULL_SNAPSHOT, MAX_MESSAGE_CHARS, VERSION, WIDGET_ID } from "./shared.js";
+import { PLACEHOLDER } from "./masking.js";
+
+// rrweb's event type of the changes after a full snapshot, and their source for DOM mutations.
+const INCREMENTAL_SNAPSHOT = 3;
+const MUTATION = 0;
+
+// rrweb.record's options: what is recorded, and how private data is masked.
+export function recordOptions(emit, masking) {
+  return {
+    emit: emit,
+    blockSelector: "#" + WIDGET_ID,
+    maskAllInputs: false,
+    maskInputOptions: { color: true, date: true, "datetime-local": true, email: true, month: true,
+      number: true, range: true, search: true, tel: true, text: true, time: true, url: true,
+      week: true, textarea: true, select: true, password: true, input: true },
+    maskInputFn: (text, element) => (masking.isPrivate(element) ? PLACEHOLDER : text),
+    maskTextSelector: masking.selector,
+    maskTextFn: () => PLACEHOLDER,
+    // Scripts are never sent: the agent's copy must not run them, and inline scripts may hold
+    // data of their own.
+    slimDOMOptions: { script: true, comment: true },
+    recordCanvas: false,
+    collectFonts: false,
+    // rrweb's default keeps one pointer position per 50 ms and drops the last one when it comes
+    // sooner, so the agent would see the pointer short of where it stopped. Every position is
+    // kept instead (browsers send at most one mousemove a frame). They travel in batches of
+    // 50 ms rather than rrweb's 500 ms, which is a recording's pace, not a live view's: the agent
+    // follows the pointer a tenth of a second behind at most.
+    sampling: { mousemove: 0, mousemoveCallback: 50 },
+  };
+}
+
+let rrwebLoading = null;
+function loadRrweb(base) {
+  if (window.rrweb && window.rrweb.record) return Promise.resolve(window.rrweb);
+  if (!rrwebLoading) {
+    rrwebLoading = new Promise((resolve, reject) => {
+      const tag = document.createElement("script");
+      tag.src = base + "rrweb/rrweb.min.js";
+      tag.crossOrigin = "anonymous";
+      tag.onload = () => resolve(window.rrweb);
+      tag.onerror = () => reject(new Error("could not load " + tag.src));
+      document.head.appendChild(tag);
+    });
+  }
+  return rrwebLoading;
+}
+
+// A snapshot is taken in a task of its own (a timer's), so that it adds to no other long task:
+// neither the evaluation of rrweb's script (the browser fires its load event in that same task)
+// nor the Python runtime's handler that asked for the snapshot.
+function inNextTask(value) {
+  return new Promise((resolve) => { setTimeout(() => resolve(value), 0); });
+}
+
+// rrweb blocks the widget's host element but still follows changes inside its (open) shadow
+// root; replayed, they refer to nodes the agent never got and stall the replay. So the ids the
+// agent has are tracked, and changes under any other node are dropped: the agent sees
+// everything but the widget.
+function widgetFilter() {
+  let sentIds = new Set();
+  // The widget host's rrweb id, looked up once per event. Blocked elements lose their
+  // attributes in the snapshot, so there the widget is known by its id only.
+  function widgetId() {
+    const host = document.getElementById(WIDGET_ID);
+    return host ? window.rrweb.record.mirror.getId(host) : null;
+  }
+  // Notes every id of a serialized subtree as sent and takes the widget out of it. A full
+  // snapshot holds a node per element and per text and is learnt inside record()'s task, so
+  // this is one loop over an explicit stack, with no array or function made per node.
+  function learn(root, widget) {
+    const stack = [root];
+    while (stack.length) {
+      const node = stack.pop();
+      sentIds.add(node.id);
+      const children = node.childNodes;
+      if (!children) continue;
+      for (let i = children.length - 1; i >= 0; i--) {
+        if (children[i].id === widget) children.splice(i, 1);
+        else stack.push(children[i]);
+      }
+    }
+  }
+  const known = (item) => sentIds.has(item.id);
+  // The event without the widget, or null when nothing is left of it.
+  return function withoutWidget(event) {
+    if (event.type === FULL_SNAPSHOT && event.data) {
+      sentIds = new Set();
+      if (event.data.node) learn(event.data.node, widgetId());
+      return event;
+    }
+    if (event.type !== INCREMENTAL_SNAPSHOT || !event.data || event.data.source !== MUTATION) return event;
+    const data = event.data;
+    const widget = widgetId();
+    data.adds = (data.adds || []).filter((add) => {
+      if (!sentIds.has(add.parentId) || !add.node || add.node.id === widget) return false;
+      learn(add.node, widget);
+      return true;
+    });
+    data.removes = (data.removes || []).filter(known);
+    data.texts = (data.texts || []).filter(known);
+    data.attributes = (data.attributes || []).filter(known);
+    const empty = !data.adds.length && !data.removes.length && !data.texts.length && !data.attributes.length;
+    return empty ? null : event;
+  };
+}
+
+// The stream to the socket: changes made in one task travel together, sent from the next task.
+function createStream() {
+  const live = { socket: null, queue: [], flushing: false, channel: null, encoded: null };
+  function send(text) {
+    if (live.socket && live.socket.readyState === 1) live.socket.send(text);
+  }
+  function flush() {
+    live.flushing = false;
+    if (live.encoded !== null) {
+      send(live.encoded);
+      live.encoded = null;
+    }
+    const events = live.queue;
+    live.queue = [];
+    if (!events.length || !live.socket || live.socket.readyState !== 1) return;
+    // Compact, with v and type first: the protocol lets only this shape be large.
+    const text = JSON.stringify({ v: VERSION, type: "view", events: events });
+    // A message over the protocol's ordinary limit (a full snapshot, in practice) is sent from
+    // the task after the one that encodes it: on a big page each step takes tens of
+    // milliseconds, and two such tasks block the page less than one that does both.
+    if (text.length < MAX_MESSAGE_CHARS) {
+      send(text);
+    } else {
+      live.encoded = text;
+      schedule();
+    }
+  }
+  // A message channel rather than setTimeout(0), which browsers delay by 4 ms inside nested
+  // timers.
+  function schedule() {
+    if (live.flushing) return;
+    live.flushing = true;
+    if (!live.channel) {
+      live.channel = new MessageChannel();
+      live.channel.port1.onmessage = flush;
+    }
+    live.channel.port2.postMessage(null);
+  }
+  return {
+    get socket() { return live.socket; },
+    open(socket) { live.socket = socket; },
+    push(event) {
+      live.queue.push(event);
+      schedule();
+    },
+    close() {
+      live.socket = null;
+      live.queue = [];
+      live.encoded = null;
+    },
+  };
+}
+
+// Cobrowse._live, which Python drives; base is where rrweb is served.
+export function createLiveView(base, masking) {
+  const stream = createStream();
+  const withoutWidget = widgetFilter();
+  let stopRecording = null;
+  function emit(event) {
+    const kept = withoutWidget(event);
+    if (kept) stream.push(kept);
+  }
+  return {
+    // Record onto this socket; when already recording, send a new full snapshot on it.
+    start(socket) {
+      stream.open(socket);
+      if (stopRecording) {
+        inNextTask().then(() => {
+          if (stopRecording) window.rrweb.record.takeFullSnapshot(true);
+        });
+        return;
+      }
+      loadRrweb(base).then(inNextTask).then((rrweb) => {
+        if (!stream.socket || stopRecording) return;
+        stopRecording = rrweb.record(recordOptions(emit, masking)) || null;
+      }).catch((error) => {
+        console.error("Cobrowse: the live view is not available:", error);
+      });
+    },
+    stop() {
+      stream.close();
+      if (stopRecording) {
+        stopRecording();
+        stopRecording = null;
+      }
+    },
+  };
+}
