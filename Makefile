@@ -1,6 +1,7 @@
 # make setup: everything the project needs, installed idempotently (quick once done).
 # make run:   serve the demo site, the widget and the agent console on 127.0.0.1:8000.
 # make test:  the whole test suite (unit, MicroPython, server, browser on both runtimes).
+# make test-fast: the tests that start no process (no server, Redis, node or browser): seconds.
 # make bench: the benchmarks in bench/, writing their figures to bench/results/.
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ LOADER := static/cobrowse.js
 LOADER_SOURCES := $(filter-out %/shared.js,$(wildcard cobrowse/browser/loader/*.js))
 SHARED := cobrowse/browser/loader/shared.js cobrowse/console/shared.js
 
-.PHONY: setup precompressed run test bench chromium services clean
+.PHONY: setup precompressed run test test-fast bench chromium services clean
 
 setup: $(VENV)/.installed $(RUNTIMES) $(APPS) $(SHARED) $(LOADER) precompressed
 
@@ -70,8 +71,20 @@ services:
 run: setup
 	$(PY) -m cobrowse serve --host $(HOST) --port $(PORT)
 
+# The suite mostly waits (on browsers, servers and the product's timeouts), so it runs on more
+# processes than there are cores. --dist loadgroup hands each test to the next free worker, the
+# slow ones first, and keeps an xdist_group (tests sharing a costly fixture) on one worker.
+# Bytecode caches are written (in git-ignored __pycache__ folders) even where the environment
+# sets PYTHONDONTWRITEBYTECODE: without them every worker and every server process compiles
+# all its modules, and pytest rewrites every test module's asserts, again each time (some 2 s
+# of CPU per worker).
+TEST_WORKERS ?= 4
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
 test: setup chromium services
-	$(PY) -m pytest
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+test-fast: setup
+	$(TEST_ENV) $(PY) -m pytest -m "not process"
 
 bench: setup chromium services
 	$(PY) bench/boot.py

@@ -1,25 +1,67 @@
-"""Shared fixtures: a real cobrowse server, a customer site on another origin, and Chromium.
+"""Shared fixtures, and the markers every test gets from what it uses.
 
-- ``server``: ``python -m cobrowse serve`` on a free port (one per test session).
-- ``redis``: a ``redis-server`` of the tests' own on a free port (one per test session).
+Fixtures (session scope: one of each per test process, so one per xdist worker):
+
+- ``server``: ``python -m cobrowse serve`` on a free port. A test that made it log a traceback
+  fails at its teardown; the whole log is checked again when the process ends.
+- ``redis``: a ``redis-server`` of the tests' own on a free port.
 - ``site``: a second HTTP server on another loopback origin, standing in for a customer's site;
   ``site.page(body, ...)`` publishes a page that embeds the widget from ``server``.
-- ``runtime``: every browser test runs on MicroPython and on Pyodide.
-- ``visitor`` / ``agent``: pages in their own browser contexts. Each test fails on a console
-  error it did not declare with ``expect_console_error`` and on any request that would leave
-  this machine.
+- ``visitor`` / ``agent`` pages come from ``new_page``: each in its own browser context. Each
+  test fails on a console error it did not declare with ``expect_console_error`` and on any
+  request that would leave this machine. (``tests/server/test_package.py`` uses them too; the
+  fixtures only browser tests use are in ``tests/browser/conftest.py``.)
+
+Markers (registered in pyproject.toml), applied at collection by ``markers_of``:
+
+- ``browser``: every test under ``tests/browser/``, and any test that asks for a page.
+- ``redis``: any test asking for ``redis`` or ``own_redis``, or run with the Redis engine
+  (the ``backend`` parameter of ``tests/server/conftest.py``).
+- ``process``: those two, and any test using a shared fixture that starts a child process
+  (``server``, and ``own_server`` of ``tests/server/conftest.py``); a module that starts
+  processes of its own says so with ``pytestmark = pytest.mark.process``. ``make test-fast``
+  runs ``-m "not process"``.
+- ``slow``: marked by hand (or by module) on tests that take many seconds even on an idle
+  machine: a timeout of the product waited out, a wheel built. They run first, so that under
+  xdist their waiting overlaps the rest of the suite instead of ending it.
 """
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from support.chromium import CHROMIUM, CHROMIUM_ARGS, LOOPBACK
-from support.processes import RedisProcess, ServerProcess
-from support.proxy import Proxy
+from support.processes import RedisProcess, ServerProcess, tracebacks
 from support.site import Site
 
+BROWSER_TESTS = Path(__file__).parent / "browser"
+BROWSER_FIXTURES = {"new_page", "browser", "context", "page"}
+REDIS_FIXTURES = {"redis", "own_redis"}
+PROCESS_FIXTURES = BROWSER_FIXTURES | REDIS_FIXTURES | {"server", "own_server"}
+
+
+def markers_of(item):
+    """The markers ``item`` gets from its folder, its fixtures and its parameters."""
+    used = set(item.fixturenames)
+    parameters = item.callspec.params if hasattr(item, "callspec") else {}
+    markers = set()
+    if BROWSER_TESTS in item.path.parents or used & BROWSER_FIXTURES:
+        markers.add("browser")
+    if used & REDIS_FIXTURES or parameters.get("backend") == "redis":
+        markers.add("redis")
+    if markers or used & PROCESS_FIXTURES:
+        markers.add("process")
+    return markers
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for name in sorted(markers_of(item)):
+            item.add_marker(name)
+    # Slow tests first (a stable sort keeps the order of everything else).
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +69,21 @@ def server():
     running = ServerProcess()
     yield running
     running.stop()
-    tracebacks = [line for line in running.output if "Traceback" in line]
-    assert not tracebacks, "the server logged errors:\n" + "".join(running.output)
+    assert not tracebacks(running.output), "the server logged errors:\n" + "".join(running.output)
+
+
+@pytest.fixture(autouse=True)
+def no_traceback_in_the_servers_log(request):
+    """Fail the test in whose time the ``server`` it uses logged a traceback (rather than only
+    the last test of the process, when the server stops)."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("server")
+    since = len(server.output)
+    yield
+    logged = server.output[since:]
+    assert not tracebacks(logged), "the server logged errors during this test:\n" + "".join(logged)
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +103,6 @@ def site():
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture(params=["micropython", "pyodide"])
-def runtime(request):
-    return request.param
 
 
 class Watch:
@@ -115,11 +165,3 @@ def new_page(browser, watch):
     yield open_page
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def proxy(server):
-    """A proxy in front of the shared server; pages use it with ``data_server=proxy.base``."""
-    running = Proxy(server.port)
-    yield running
-    running.close()

@@ -161,6 +161,7 @@ def test_a_policy_without_wasm_fails_cleanly_saying_so(new_page, server, site, p
                                    r"\(script-src does not allow 'wasm-unsafe-eval', needed by .*/static/(micropython|pyodide)/")
 
 
+@pytest.mark.slow
 def test_a_server_that_is_down_at_resume_fails_within_the_boot_timeout(new_page, server, site, pages, runtime, proxy, expect_console_error):
     # Long enough for the runtime to start on a busy machine, then as long for the server.
     seconds = {"micropython": 5, "pyodide": 60}[runtime]

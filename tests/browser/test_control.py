@@ -4,6 +4,7 @@ mouse and the keyboard, within the limits the visitor's browser enforces."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from cobrowse.core.constants import MODE_ACB, MODE_ICB
@@ -342,6 +343,7 @@ def test_a_page_without_ui_answers_through_the_api(new_page, server, site, runti
     assert visitor.locator("#cobrowse-widget").count() == 0
 
 
+@pytest.mark.slow
 def test_one_controller_at_a_time_a_request_times_out_and_ends_with_its_agent(new_page, server, site, runtime):
     visitor, alice = watched(new_page, server, site, runtime, "two")
     bob = new_page()

@@ -91,8 +91,8 @@ def test_full_session_with_an_agent(new_page, server, site, runtime):
 
 @pytest.fixture(scope="module")
 def quick_server():
-    """A server that gives a dropped agent connection 3 s to come back."""
-    running = Server("--network-timeout", "3")
+    """A server that gives a dropped agent connection 1 s to come back."""
+    running = Server("--network-timeout", "1")
     yield running
     running.stop()
 

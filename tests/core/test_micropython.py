@@ -29,6 +29,7 @@ MODULES = ["__init__"] + ["core/%s" % name for name in
                            "resume", "session", "states", "widget_view")]
 
 pytestmark = [
+    pytest.mark.process,  # node
     pytest.mark.skipif(NODE is None, reason="node is not installed (make test installs it)"),
     pytest.mark.skipif(not PACKAGE.exists(), reason="node_modules has no MicroPython: run `make setup` (npm ci)"),
 ]

@@ -33,6 +33,9 @@ from cobrowse.core import protocol
 from support.processes import ServerProcess as Server
 from support.loop import run_async as run
 
+# Its server is a process of the module's own; 150 examples take seconds.
+pytestmark = [pytest.mark.process, pytest.mark.slow]
+
 TIMEOUT = 10
 SITE = "FUZZ-1"
 

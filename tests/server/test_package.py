@@ -18,6 +18,10 @@ from cobrowse.server.bytecode import Compiler
 from support.browser import boot, join, start, wait_heard
 from support.processes import ROOT, ServerProcess
 
+# Builds a wheel and installs it in a new virtual environment (some 20 s), then runs it; under
+# xdist (--dist loadgroup) one worker runs both tests, so that the wheel is built once.
+pytestmark = [pytest.mark.process, pytest.mark.slow, pytest.mark.xdist_group("wheel")]
+
 # What the wheel is built from: the sources as `make setup` leaves them, minus what only
 # development needs (node_modules above all: the wheel must carry its own runtimes).
 NOT_SOURCES = shutil.ignore_patterns(".*", "node_modules", "tests", "bench", "build", "dist", "*.egg-info",

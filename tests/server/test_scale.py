@@ -9,6 +9,7 @@ retrying an ``in_use`` answer with the widget's backoff until the network timeou
 import asyncio
 import contextlib
 import signal
+import subprocess
 import time
 
 import pytest
@@ -59,6 +60,14 @@ async def come_back(servers, role, token, deadline=30):
         assert time.monotonic() < give_up, "could not come back within %d s" % deadline
         await asyncio.sleep(reconnect_delay(attempt, 0.5))
         attempt += 1
+
+
+def exit_status(server, seconds):
+    """The status the server process ended with, waited for up to ``seconds``; None if it runs."""
+    try:
+        return server.process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 async def wait_for(condition, seconds=15):
@@ -227,6 +236,7 @@ def test_a_killed_process_costs_no_session(redis):
         run(steps())
 
 
+@pytest.mark.slow
 def test_a_dead_process_is_noticed_and_its_visitor_who_never_returns_times_out(redis):
     with cluster(redis, 2, *QUICK) as (one, two):
         async def steps():
@@ -245,6 +255,7 @@ def test_a_dead_process_is_noticed_and_its_visitor_who_never_returns_times_out(r
         run(steps())
 
 
+@pytest.mark.slow
 def test_a_timer_whose_process_died_fires_on_another(redis):
     with cluster(redis, 2, *QUICK) as (one, two):
         async def steps():
@@ -280,9 +291,11 @@ def test_sigterm_drains_and_clients_reconnect_at_once(redis):
                     assert time.monotonic() - drained < 2
                     await back.send_raw(SNAPSHOT)
                     assert await next_view_text(alice) == SNAPSHOT
-                assert one.process.wait(10) == 0
 
         run(steps())
+        # Waited for outside the event loop, and for long enough on a loaded machine: the drain
+        # is over once the process ends on its own, with status 0.
+        assert exit_status(one, 60) == 0, "".join(one.output)
 
 
 # Redis going away.
@@ -321,6 +334,7 @@ def test_redis_going_away_kills_no_process_and_a_lost_session_ends_clearly(own_r
             assert len(outages) == 1, server.output
 
 
+@pytest.mark.slow
 def test_a_redis_outage_that_kept_the_data_lets_live_sessions_go_on(own_redis):
     with cluster(own_redis, 2, *QUICK) as (one, two):
         async def steps():
@@ -347,6 +361,7 @@ def test_a_redis_outage_that_kept_the_data_lets_live_sessions_go_on(own_redis):
         run(steps())
 
 
+@pytest.mark.slow
 def test_a_visitor_lost_during_an_outage_who_never_returns_times_out_once_redis_is_back(own_redis):
     with cluster(own_redis, 2, *QUICK) as (one, two):
         async def steps():

@@ -2,7 +2,9 @@
 
 Public names:
 
-- ``free_port()``: a TCP port nothing listens on right now.
+- ``free_port()``: a TCP port nothing listens on right now, from this process's own range:
+  under pytest-xdist no two workers ever pick the same port.
+- ``tracebacks(lines)``: the lines of a process's output that start a Python traceback.
 - ``ServerProcess``: ``python -m cobrowse serve`` on a free port (or the one given), started and
   waited for. ``output`` keeps everything it printed.
 - ``PageServer``: a customer's site on a free loopback port, serving the HTML in its ``pages``
@@ -15,7 +17,10 @@ Public names:
 """
 
 import http.server
+import itertools
 import mimetypes
+import os
+import random
 import shutil
 import signal
 import socket
@@ -30,10 +35,39 @@ ROOT = Path(__file__).resolve().parents[2]
 AGENT_KEY = "test-agent-key"
 
 
+# Ports handed out by free_port: below the kernel's ephemeral range (32768 and up here), which
+# bind(port 0) and outgoing connections draw from, so that nothing else takes one between the
+# check and the child's bind. Each xdist worker ("gw3") has a range of its own (a process
+# outside xdist uses the first), walked from a random port, so that two separate runs at once
+# rarely meet there either.
+FIRST_PORT = 20000
+PORTS_PER_WORKER = 400
+RANGES = (32768 - FIRST_PORT) // PORTS_PER_WORKER
+
+
+def _own_ports():
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+    first = FIRST_PORT + worker % RANGES * PORTS_PER_WORKER
+    start = random.randrange(PORTS_PER_WORKER)
+    return (first + (start + step) % PORTS_PER_WORKER for step in itertools.count())
+
+
+_ports = _own_ports()
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for port in itertools.islice(_ports, PORTS_PER_WORKER):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("every port of this process's range is in use (%d and up)" % FIRST_PORT)
+
+
+def tracebacks(lines):
+    return [line for line in lines if "Traceback" in line]
 
 
 class Child:
