@@ -24,7 +24,8 @@ SPEC.loader.exec_module(shared_values)
 
 LOADER = ROOT / "cobrowse" / "browser" / "loader"
 GENERATED = [ROOT / target for target in shared_values.TARGETS]
-JS_SOURCES = sorted(set(LOADER.glob("*.js")) - set(GENERATED)) + [ROOT / "cobrowse" / "console" / "console.js"]
+CONSOLE = ROOT / "cobrowse" / "console"
+JS_SOURCES = sorted({*LOADER.glob("*.js"), *CONSOLE.glob("*.js")} - set(GENERATED))
 # Where tests and benchmarks use the values as fixtures (pages listening to every event...).
 PYTHON_USERS = sorted([*(ROOT / "tests" / "browser").glob("*.py"), *(ROOT / "tests" / "support").glob("*.py"),
                        *(ROOT / "bench").glob("*.py")])

@@ -1,0 +1,33 @@
+/*
+ * page.js: the console's elements (index.html), found once, and `say`, the one way text is
+ * put on them: always as textContent, never parsed as HTML.
+ */
+
+const byId = (id) => document.getElementById(id);
+
+export const page = {
+  form: byId("join-form"),
+  codeInput: byId("code"),
+  nameInput: byId("name"),
+  joinButton: byId("join"),
+  alertBox: byId("alert"),
+  statusBox: byId("status"),
+  panel: byId("session"),
+  heading: byId("session-heading"),
+  stateLine: byId("visitor-state"),
+  urlLine: byId("visitor-url"),
+  agentList: byId("agents"),
+  leaveButton: byId("leave"),
+  endButton: byId("end"),
+  liveSection: byId("live"),
+  liveNote: byId("live-note"),
+  replayBox: byId("replay"),
+  controlButton: byId("control"),
+  controlNote: byId("control-note"),
+  surface: byId("control-surface"),
+  chooser: byId("chooser"),
+};
+
+export function say(box, text) {
+  box.textContent = text;
+}

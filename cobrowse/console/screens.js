@@ -1,0 +1,75 @@
+/*
+ * screens.js: what the console shows. The join form, or the session joined: its code, the
+ * visitor's state and page, the agents in it, remote control and the live view.
+ *
+ * Exports showForm(), showSession(session, agentId), render(session, agentId) (a session
+ * broadcast) and endedText(reason, url).
+ */
+
+import { REASONS } from "./shared.js";
+import { showControl } from "./control.js";
+import { page } from "./page.js";
+import { stopView } from "./replay.js";
+
+export function endedText(reason, url) {
+  switch (reason) {
+    case REASONS.AGENT_INITIATED:
+      return "The session was ended by an agent.";
+    case REASONS.USER_INITIATED:
+      return "The visitor ended the session.";
+    case REASONS.NAVIGATED_AWAY:
+      return url ? "The visitor left to " + url : "The visitor left the site.";
+    case REASONS.USER_TIMEOUT:
+      return "The session ended because no agent joined in time.";
+    case REASONS.NETWORK_TIMEOUT:
+      return "The session ended because the visitor's connection timed out.";
+    default:
+      return "The session ended (" + reason + ").";
+  }
+}
+
+export function showForm() {
+  stopView();
+  showControl(null);
+  document.body.classList.remove("workspace");
+  page.panel.hidden = true;
+  page.form.hidden = false;
+  page.joinButton.disabled = false;
+  page.codeInput.focus();
+}
+
+export function showSession(session, agentId) {
+  document.body.classList.add("workspace");
+  page.form.hidden = true;
+  page.panel.hidden = false;
+  page.leaveButton.disabled = false;
+  page.endButton.disabled = false;
+  render(session, agentId);
+  page.heading.focus();
+}
+
+export function render(session, agentId) {
+  page.heading.textContent = "Session " + (session.accessCode || "") + (session.SID ? " (SID " + session.SID + ")" : "");
+  page.stateLine.textContent = "Visitor state: " + (session.state || "unknown");
+
+  page.urlLine.replaceChildren("Visitor page: ");
+  if (session.url) {
+    if (session.title) {
+      page.urlLine.append(session.title + " \u2014 ");
+    }
+    const url = document.createElement("span");
+    url.className = "url";
+    url.textContent = session.url;
+    page.urlLine.append(url);
+  } else {
+    page.urlLine.append("not reported yet.");
+  }
+
+  const items = (session.agents || []).map((agent) => {
+    const item = document.createElement("li");
+    item.textContent = agent.name + (agent.id === agentId ? " (you)" : "");
+    return item;
+  });
+  page.agentList.replaceChildren(...items);
+  showControl(session.control || null);
+}
