@@ -9,7 +9,8 @@ Public names:
 Routes: the files of ``files.SiteFiles`` (``/`` and ``/demo/``, ``/static/``,
 ``/cobrowse/manifest.json`` and ``/pyscript.toml``, ``/cobrowse/**.py`` and ``.mpy``,
 ``/agent/**``), ``/agent`` (the agent console, behind the agent key: ``gate``), ``/healthz``
-(200 while this process reaches its shared state, else 503), ``/ws/visitor`` and ``/ws/agent``
+(200 while this process reaches its shared state, else 503), ``/metrics`` (Prometheus: ``metrics``),
+``/ws/visitor`` and ``/ws/agent``
 (the wire protocol of ``docs/protocol.md``, handled by ``relay.Relay``, behind the Origin check
 and, for agents, the agent key).
 
@@ -40,6 +41,7 @@ from cobrowse.server.backends.memory.engine import MemoryEngine
 from cobrowse.server.bytecode import Compiler
 from cobrowse.server.files import ROOT, SiteFiles
 from cobrowse.server.gate import AgentKey, PageOrigin, client_address
+from cobrowse.server.metrics import metrics_endpoint
 from cobrowse.server.relay import AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS, Relay
 
 
@@ -89,6 +91,7 @@ def create_app(agent_key: str, store: Any = None, root: Path = ROOT, *,
     routes = files.routes() + [
         Route("/agent", files.console_page, middleware=[key]),
         Route("/healthz", healthz),
+        Route("/metrics", metrics_endpoint(relay)),
         WebSocketRoute("/ws/visitor", visitor_socket,
                        middleware=[Middleware(PageOrigin, allowed_origins, any_unless_listed=True)]),
         WebSocketRoute("/ws/agent", agent_socket, middleware=[Middleware(PageOrigin, allowed_origins), key]),
