@@ -1,5 +1,5 @@
 """The WebSocket stack, chosen by figures: the same relay on uvicorn (asyncio + h11, and uvloop +
-httptools), Granian and picows (bench/stack_server.py), side by side in one run.
+httptools), Granian and picows (bench/servers/serve.py), side by side in one run.
 
 ``.venv/bin/python bench/stacks.py [--sessions N] [--rounds R] [--stacks A B ...] [--redis]``
 runs bench/load.py's generator against each stack in turn, round after round (A B C D, A B C D,
@@ -9,7 +9,7 @@ agent each, the visitor sending a 200-character view twice a second, pings every
 measures one window and stops. ``uvicorn-uvloop+scrape`` is the product's stack with
 ``GET /metrics`` fetched every second throughout, to show what the scrape costs.
 ``--against NAME=DIR`` adds ``uvicorn-uvloop@NAME``: the product's stack served from the checkout
-in DIR (its bench/stack_server.py and its cobrowse package), to compare a change of the relay
+in DIR (its bench/servers/serve.py and its cobrowse package), to compare a change of the relay
 with what it replaces, in the same run.
 
 Reported per stack, as the median over the rounds: relay latency p50 / p99, the server's CPU in
@@ -68,7 +68,7 @@ def turn(stack, args, generator_cpus, pin):
     """One stack's turn: a fresh server and generator, one measured level."""
     name, _, elsewhere = stack.partition("@")
     folder = Path(dict(args.against)[elsewhere]) / "bench" if elsewhere else HERE
-    program = (sys.executable, str(folder / "stack_server.py"), name.split("+")[0])
+    program = (sys.executable, str(folder / "servers" / "serve.py"), name.split("+")[0])
     servers = load.Servers(pin, 1, args.redis, None, program=program)
     workers = None
     scraper = None

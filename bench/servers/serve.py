@@ -1,6 +1,6 @@
 """The cobrowse server on another WebSocket stack, for bench/stacks.py to compare side by side.
 
-``python bench/stack_server.py STACK serve --port P --agent-key K [--redis URL]`` serves the
+``python bench/servers/serve.py STACK serve --port P --agent-key K [--redis URL]`` serves the
 relay as ``python -m cobrowse serve`` does, on one of:
 
 - ``uvicorn-asyncio``: uvicorn with asyncio's own event loop and the h11 HTTP parser (what a
@@ -15,14 +15,17 @@ relay as ``python -m cobrowse serve`` does, on one of:
 
 Every stack runs the same relay, engine (memory, or Redis with ``--redis``) and timeouts, and
 sends no compression, as the product does.
+
+With ``COBROWSE_TRACE_MEMORY=FILE`` in the environment, the process traces its allocations
+(``tracemalloc``) and, on SIGUSR1, writes to FILE what holds its memory, by line of code.
 """
 
 import argparse
-import asyncio
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cobrowse.server.backends.memory.engine import MemoryEngine  # noqa: E402 - needs the path above.
 
@@ -64,9 +67,27 @@ def serve_granian(args):
 def serve_picows(args):
     import uvloop
 
-    from bench.picows_relay import serve
+    from bench.servers.picows_relay import serve
 
     uvloop.run(serve(args.port, args.agent_key, engine_of(args.redis)))
+
+
+def trace_memory(path):
+    """Trace allocations; on SIGUSR1 write the 40 lines of code holding the most memory."""
+    import signal
+    import tracemalloc
+
+    tracemalloc.start(1)
+
+    def dump(signum, frame):
+        snapshot = tracemalloc.take_snapshot()
+        stats = snapshot.statistics("lineno")
+        total = sum(stat.size for stat in stats)
+        lines = ["total %d bytes in %d blocks" % (total, sum(stat.count for stat in stats))]
+        lines += ["%9d B %7d blocks  %s" % (stat.size, stat.count, stat.traceback[0]) for stat in stats[:40]]
+        Path(path).write_text("\n".join(lines) + "\n")
+
+    signal.signal(signal.SIGUSR1, dump)
 
 
 def main():
@@ -77,6 +98,8 @@ def main():
     parser.add_argument("--agent-key", required=True)
     parser.add_argument("--redis", default=None)
     args = parser.parse_args()
+    if os.environ.get("COBROWSE_TRACE_MEMORY"):
+        trace_memory(os.environ["COBROWSE_TRACE_MEMORY"])
     # What support.processes.ServerProcess waits for before it connects.
     print("cobrowse: agent console http://127.0.0.1:%d/agent?key=%s (%s)" % (args.port, args.agent_key, args.stack),
           flush=True)

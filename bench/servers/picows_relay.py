@@ -1,6 +1,6 @@
 """The relay on picows: ``serve(port, agent_key, engine)`` answers ``/ws/visitor`` and
 ``/ws/agent`` (with ``?key=`` the agent key) with picows and hands each frame to the same
-``cobrowse.server.relay.Relay`` the product runs under Starlette. For bench/stack_server.py.
+``cobrowse.server.relay.Relay`` the product runs under Starlette. For bench/servers/serve.py.
 
 Each connection gets one reader task fed by picows' frame callback, as an ASGI server gives
 each connection one task; what the relay sends is written to picows' transport at once.
