@@ -2,7 +2,7 @@
 # make run:   serve the demo site, the widget and the agent console on 127.0.0.1:8000.
 # make test:  the whole test suite (unit, MicroPython, server, browser on both runtimes).
 # make test-fast: the tests that start no process (no server, Redis, node or browser): seconds.
-# make bench: the benchmarks in bench/, writing their figures to bench/results/.
+# make bench: every benchmark in bench/ that takes under 10 minutes, figures in bench/results/.
 
 PYTHON ?= python3
 VENV := .venv
@@ -86,8 +86,13 @@ test: setup chromium services
 test-fast: setup
 	$(TEST_ENV) $(PY) -m pytest -m "not process"
 
+# Every benchmark that finishes in under 10 minutes here, one after the other (scale.py runs
+# load.py three times and failover.py); each writes its figures to bench/results/.
+BENCHES := boot maincpu control liveview files scale stacks
+
 bench: setup chromium services
-	$(PY) bench/boot.py
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+	@for name in $(BENCHES); do echo "== bench/$$name.py"; $(PY) bench/$$name.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules static/pyscript static/micropython static/pyodide static/rrweb static/*.gz $(RUNTIMES) \

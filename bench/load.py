@@ -163,11 +163,12 @@ def percentile(ordered, fraction):
 class Server(ServerProcess):
     """A cobrowse server process on 127.0.0.1, pinned to CPU 0 when ``taskset`` is available."""
 
-    def __init__(self, pin=True, *args):
+    def __init__(self, pin=True, *args, program=None):
         taskset = shutil.which("taskset") if pin else None
         # taskset execs the server, so the process id stays the server's own.
         prefix = [taskset, "-c", str(SERVER_CPU)] if taskset else []
-        super().__init__(*args, agent_key=AGENT_KEY, prefix=prefix, preexec_fn=raise_open_files)
+        more = {"program": program} if program else {}
+        super().__init__(*args, agent_key=AGENT_KEY, prefix=prefix, preexec_fn=raise_open_files, **more)
         self.cpus = sorted(os.sched_getaffinity(self.pid))
         self.pinned = self.cpus == [SERVER_CPU] and len(os.sched_getaffinity(0)) > 1
         with open("/proc/%d/limits" % self.pid) as file:
@@ -211,9 +212,10 @@ class CpuQuota:
 class Servers:
     """What serves the sessions: ``processes`` server processes, sharing a redis-server of
     their own with ``--redis`` (one process without it, in memory). Its CPU and memory are the
-    sum of all of them, Redis included; ``ports`` are the servers'."""
+    sum of all of them, Redis included; ``ports`` are the servers'. ``program`` runs another
+    server than ``python -m cobrowse`` (bench/stacks.py's)."""
 
-    def __init__(self, pin, processes=1, redis=False, cpu_quota=None):
+    def __init__(self, pin, processes=1, redis=False, cpu_quota=None, program=None):
         # The quotas first: without a cgroup controller the run stops before any process starts.
         self.quotas = [CpuQuota(cpu_quota, "cobrowse-bench-%d-%d" % (os.getpid(), number))
                        for number in range(processes if cpu_quota else 0)]
@@ -225,7 +227,7 @@ class Servers:
                 subprocess.run([taskset, "-p", "-c", str(SERVER_CPU), str(self.redis.process.pid)],
                                check=True, stdout=subprocess.DEVNULL)
         options = ("--redis", self.redis.url) if self.redis else ()
-        self.servers = [Server(pin, *options) for _ in range(processes)]
+        self.servers = [Server(pin, *options, program=program) for _ in range(processes)]
         for quota, server in zip(self.quotas, self.servers):
             quota.add(server.pid)
         first = self.servers[0]

@@ -9,9 +9,10 @@ Public names:
 Routes: the files of ``files.SiteFiles`` (``/`` and ``/demo/``, ``/static/``,
 ``/cobrowse/manifest.json`` and ``/pyscript.toml``, ``/cobrowse/**.py`` and ``.mpy``,
 ``/agent/**``), ``/agent`` (the agent console, behind the agent key: ``gate``), ``/healthz``
-(200 while this process reaches its shared state, else 503), ``/ws/visitor`` and ``/ws/agent``
-(the wire protocol of ``docs/protocol.md``, handled by ``relay.Relay``, behind the Origin check
-and, for agents, the agent key).
+(200 while this process reaches its shared state, else 503), ``/metrics`` (Prometheus: ``metrics``),
+and, ahead of the router (``sockets``), ``/ws/visitor`` and ``/ws/agent`` (the wire protocol of
+``docs/protocol.md``, handled by ``relay.Relay``, behind the Origin check and, for agents, the
+agent key).
 
 Options of ``create_app``: a session with no agent for ``agent_wait_timeout`` seconds ends as
 ``USER_TIMEOUT``; a visitor whose connection dropped may resume within its session's network
@@ -32,7 +33,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cobrowse.server.backends.engine import Engine
@@ -40,7 +41,9 @@ from cobrowse.server.backends.memory.engine import MemoryEngine
 from cobrowse.server.bytecode import Compiler
 from cobrowse.server.files import ROOT, SiteFiles
 from cobrowse.server.gate import AgentKey, PageOrigin, client_address
+from cobrowse.server.metrics import metrics_endpoint
 from cobrowse.server.relay import AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS, Relay
+from cobrowse.server.sockets import SocketFront, socket_endpoint
 
 
 class Held(Protocol):
@@ -89,11 +92,13 @@ def create_app(agent_key: str, store: Any = None, root: Path = ROOT, *,
     routes = files.routes() + [
         Route("/agent", files.console_page, middleware=[key]),
         Route("/healthz", healthz),
-        WebSocketRoute("/ws/visitor", visitor_socket,
-                       middleware=[Middleware(PageOrigin, allowed_origins, any_unless_listed=True)]),
-        WebSocketRoute("/ws/agent", agent_socket, middleware=[Middleware(PageOrigin, allowed_origins), key]),
+        Route("/metrics", metrics_endpoint(relay)),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    sockets = {
+        "/ws/visitor": PageOrigin(socket_endpoint(visitor_socket), allowed_origins, any_unless_listed=True),
+        "/ws/agent": PageOrigin(AgentKey(socket_endpoint(agent_socket), agent_key), allowed_origins),
+    }
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SocketFront, endpoints=sockets)])
     app.state.relay = relay
     return app
 

@@ -5,13 +5,15 @@ Public names:
 - ``Socket``: what the relay needs of a socket: ``send_text(text)`` and ``close(code)``
   (Starlette's ``WebSocket``, or a test's fake).
 - ``Connection(conn_id, socket, role, client, now)``: the socket, what it is attached to, and
-  the queue that one task at a time sends in order.
+  the queue that one writer at a time sends in order.
 - ``QUEUE_CHARS``: what one connection may have waiting to be sent, in characters.
 """
 
 import asyncio
 import collections
 from typing import Any, Protocol
+
+from cobrowse.server.relay import eager
 
 # Two full view logs. An agent past it is sent the view afresh instead; a visitor past it is
 # closed.
@@ -34,14 +36,16 @@ class Connection:
     the record says it went quiet; ``closed`` is set once the server gave up on it: nothing more
     is queued for it or heard from it.
 
-    Outgoing messages wait in a queue that one task at a time sends in order; ``push`` refuses
-    a message that would take the queue past ``QUEUE_CHARS``. An agent's ``view_seq`` is the
+    Outgoing messages wait in a queue that one writer at a time sends in order; ``push`` refuses
+    a message that would take the queue past ``QUEUE_CHARS``. The writer starts at once
+    (``eager``): a send that need not wait is done before ``push`` returns, and only one held up
+    by a slow peer goes on in a task (``writer``). An agent's ``view_seq`` is the
     number of the last view it was sent (None before the first); while it catches up from the
     log, live views wait in ``pending``.
     """
 
     __slots__ = ("id", "socket", "role", "client", "code", "who", "last", "silent", "closed", "close_code",
-                 "queue", "queued", "writer", "view_seq", "pending")
+                 "queue", "queued", "writer", "writing", "view_seq", "pending")
 
     def __init__(self, conn_id: str, socket: Socket, role: str, client: Any, now: float) -> None:
         self.id = conn_id
@@ -57,6 +61,7 @@ class Connection:
         self.queue: collections.deque[str] = collections.deque()
         self.queued = 0
         self.writer: asyncio.Task[None] | None = None
+        self.writing = False
         self.view_seq: int | None = None
         self.pending: list[tuple[int, str]] | None = None
 
@@ -90,8 +95,10 @@ class Connection:
             self._write()
 
     def _write(self) -> None:
-        if self.writer is None or self.writer.done():
-            self.writer = asyncio.get_running_loop().create_task(self._send_queued())
+        if self.writing:
+            return  # The writer under way sends what was queued too, in order.
+        self.writing = True
+        self.writer = eager.start(self._send_queued())
 
     async def _send_queued(self) -> None:
         try:
@@ -103,6 +110,8 @@ class Connection:
                 await self.socket.close(self.close_code)
         except Exception:  # noqa: BLE001 - a peer that is gone is its handler's to clean up.
             self.clear()
+        finally:
+            self.writing = False
 
     async def finished(self) -> None:
         """Wait until everything queued was sent (or the peer is gone), and the close with it."""

@@ -6,7 +6,8 @@ Public names:
   clock)``: this process's side of every session. ``open(socket, role, client)`` gives a
   ``Connection`` for an accepted socket, ``receive(conn, text)`` handles one frame from it,
   ``closed(conn)`` its end; ``drain()`` hands every connection on to the other processes;
-  ``start()``, ``stop()``; ``deliver(code, kind, number, text)`` is the engine's callback.
+  ``start()``, ``stop()``; ``deliver(code, kind, number, text)`` is the engine's callback;
+  ``stats`` (a ``stats.RelayStats``) is what it counted.
 
 Each message type is one move: ``moves[role][type]`` names the coroutine and whether the
 connection must be in a session first (or must not be, for the moves that put it in one). A new message type is a new move and a table entry. The
@@ -32,6 +33,7 @@ from cobrowse.server.relay.here import Here
 from cobrowse.server.relay.recovery import Recovery
 from cobrowse.server.relay.replies import ALREADY_JOINED, ALREADY_STARTED, NOT_JOINED, NOT_STARTED, PONG, UNAVAILABLE, out_of_order
 from cobrowse.server.relay.sessions import Sessions
+from cobrowse.server.relay.stats import RelayStats
 from cobrowse.server.relay.shapes import Move
 from cobrowse.server.relay.tasks import Tasks
 from cobrowse.server.relay.timeouts import (AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS,
@@ -67,7 +69,9 @@ class Relay:
         self.clock: Clock = clock or LoopClock()
         self.timeouts = Timeouts(agent_wait_timeout, network_timeout, idle_timeout, control_timeout)
         self.tasks = Tasks()
-        self.here = Here(engine, self.clock, self.tasks, resync=lambda conn: self.fan_out.resync(conn))
+        self.stats = RelayStats()
+        self.here = Here(engine, self.clock, self.tasks, resync=lambda conn: self.fan_out.resync(conn),
+                         stats=self.stats)
         self.fan_out = ViewFanOut(self)
         self.sessions = Sessions(self)
         self.recovery = Recovery(self)
@@ -136,7 +140,8 @@ class Relay:
     async def receive(self, conn: Connection, text: str | bytes) -> None:
         """Handle one frame from ``conn``; a bad one (a binary frame, say) is answered with an
         error."""
-        conn.last = self.clock.time()
+        conn.last = arrived = self.clock.time()
+        self.stats.received(text)
         if conn.silent:
             conn.silent = False
             if conn.who is not None:
@@ -156,6 +161,8 @@ class Relay:
                 raise out_of_order(in_one)
             # ``decode`` takes text only: a binary frame was refused above.
             await move(conn, message, cast(str, text))
+            if kind == "view":
+                self.stats.relayed(self.clock.time() - arrived)
         except protocol.ProtocolError as error:
             self.here.refuse(conn, error)
         except Unavailable:

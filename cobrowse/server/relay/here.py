@@ -3,7 +3,7 @@ what is done with a message one of them cannot take.
 
 Public names:
 
-- ``Here(engine, clock, tasks, resync)``: ``open(socket, role, client)`` registers a new
+- ``Here(engine, clock, tasks, resync, stats)``: ``open(socket, role, client)`` registers a new
   ``Connection``, ``gone(conn)`` a closed one; ``attach(conn, code, who)`` attaches it to a
   session here (subscribing this process to the session's publications while it holds any of
   its connections), ``forget(conn)`` takes it out again; ``codes()`` are the sessions with a
@@ -22,6 +22,7 @@ from cobrowse.core.constants import CLOSE_TOO_SLOW
 from cobrowse.server.backends.engine import Engine
 from cobrowse.server.clock import Clock
 from cobrowse.server.relay.connection import Connection, Socket
+from cobrowse.server.relay.stats import RelayStats
 from cobrowse.server.relay.tasks import Tasks
 
 
@@ -33,8 +34,10 @@ class Here:
     ``CLOSE_TOO_SLOW``.
     """
 
-    def __init__(self, engine: Engine, clock: Clock, tasks: Tasks, resync: Callable[[Connection], None]) -> None:
+    def __init__(self, engine: Engine, clock: Clock, tasks: Tasks, resync: Callable[[Connection], None],
+                 stats: RelayStats) -> None:
         self.engine = engine
+        self.stats = stats
         self.clock = clock
         self.tasks = tasks
         self.resync = resync
@@ -84,11 +87,14 @@ class Here:
 
     def send(self, conn: Connection, text: str) -> None:
         if conn.push(text):
+            self.stats.sent(text)
             return
         conn.clear()
         if conn.role == "agent":
+            self.stats.resyncs += 1
             self.resync(conn)
         else:
+            self.stats.too_slow += 1
             self.forget(conn)
             conn.close(CLOSE_TOO_SLOW)
 

@@ -4,7 +4,8 @@ errors become ``outage.Unavailable``.
 Public names:
 
 - ``connect(url)``: a ``redis.asyncio.Redis`` client with the pool and retries of a process.
-- ``Guard``: remembers an outage, logged once; while it lasts, calls fail at once.
+- ``Guard``: remembers an outage, logged once; while it lasts, calls fail at once. It counts
+  the calls it guarded and the errors (``calls``, ``errors``).
 - ``guarded(target, guard)``: ``target`` with its coroutine methods guarded.
 - ``REDIS_ERRORS``: what a call to Redis raises when Redis is out of reach.
 - ``quietly(coroutine)``: await it, ignoring its failure (closing what already broke).
@@ -55,9 +56,13 @@ class Guard:
 
     def __init__(self) -> None:
         self.problem: str | None = None
+        # What /metrics reports: guarded calls made, and those that failed.
+        self.calls = 0
+        self.errors = 0
 
     def failed(self, error: BaseException) -> Unavailable:
         """The ``Unavailable`` to raise for ``error``; an outage, if it is one, is remembered."""
+        self.errors += 1
         if isinstance(error, ConnectionError) and "No connection available" in str(error):
             # Every pooled connection is busy for a while: load, not an outage.
             return Unavailable("Redis is busy")
@@ -82,6 +87,7 @@ class Guard:
 
     async def call(self, awaitable: Awaitable[T]) -> T:
         """Await a call to Redis (made after ``check``), its errors raised as ``Unavailable``."""
+        self.calls += 1
         try:
             return await awaitable
         except REDIS_ERRORS as error:
