@@ -6,6 +6,7 @@ Public names:
   idle_timeout, allowed_origins, limiter, view_log, engine, compiler, audit, session_limit,
   start_limit)``: the application.
 - ``serve(relay, conn)``: feed one WebSocket's frames to the relay.
+- ``address_of(socket)``: the client's address, as the limits and the audit trail count it.
 
 Routes: the files of ``files.SiteFiles`` (``/`` and ``/demo/``, ``/static/``,
 ``/cobrowse/manifest.json`` and ``/pyscript.toml``, ``/cobrowse/**.py`` and ``.mpy``,

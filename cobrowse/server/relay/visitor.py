@@ -5,6 +5,7 @@ Public names:
 - ``VisitorMoves(relay)``: ``start``, ``resume``, ``page``, ``stop`` and ``navigated_away``,
   each ``move(conn, message, text)`` (the visitor's `view` is the view relay's,
   ``views.ViewFanOut.view``; remote control's are in ``control``).
+- ``start_client(address)``: what the start limit counts a visitor's starts by.
 
 A start is refused past the engine's ``starts`` limit for the visitor's address, and when the
 audit trail cannot record it; a session with a limit gets its warning and end timers.

@@ -3,11 +3,12 @@
 Public names:
 
 - ``RedisEngine(url, *, clock=None, wall=time.time, start_limit=START_LIMIT)``: the
-  ``engine.Engine`` of ``serve --redis URL``: its ``store``, ``limiter``, ``starts`` and ``views`` (``redis.store``,
-  ``redis.limiter``, ``redis.views``), publications (``redis.broker``), heartbeats
-  (``redis.presence``) and timers (``redis.timers``) on one pool of connections. ``clock``
-  (a ``clock.Clock``, the loop's by default) paces its heartbeats and polls; ``wall`` is the
-  time of day, which the timers' deadlines and the failed joins are put on.
+  ``engine.Engine`` of ``serve --redis URL``: its ``store``, ``limiter``, ``starts`` (the
+  ``--start-limit``, a ``redis.limiter`` too) and ``views`` (``redis.store``, ``redis.limiter``,
+  ``redis.views``), publications (``redis.broker``), heartbeats (``redis.presence``) and timers
+  (``redis.timers``) on one pool of connections. ``clock`` (a ``clock.Clock``, the loop's by
+  default) paces its heartbeats and polls; ``wall`` is the time of day, which the timers'
+  deadlines, the failed joins and the starts are put on.
 
 Redis going away never takes the process down: calls raise ``Unavailable``, the outage is logged
 once, ``health()`` says why until a heartbeat gets through again (``redis.guard``).
