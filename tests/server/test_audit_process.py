@@ -5,6 +5,8 @@ scanned for secrets, a full disk (``/dev/full``) refusing sessions with ``/healt
 
 import json
 
+import pytest
+
 from support.loop import run_async as run
 from support.processes import NginxProcess, ServerProcess
 from support.wire import agent, deploy_config, health, join, next_view_text, start, until_state, view, visitor
@@ -12,6 +14,8 @@ from support.wire import agent, deploy_config, health, join, next_view_text, sta
 CARD = "4111 1111 1111 1111"
 MASKED = "*" * 8 + "masked-name"
 TYPED = "\u00a7"
+
+pytestmark = pytest.mark.process
 
 
 def test_a_served_session_with_remote_control_leaves_no_secret_in_the_audit_log_or_the_server_log(tmp_path):
