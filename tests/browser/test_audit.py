@@ -1,7 +1,8 @@
 """The audit trail and the start limit end to end, on both runtimes: a session with remote
 control from the console leaves each move in the audit log, with the clicked element's path,
 and no secret in it or in the server's log; past the start limit, ``start()`` answers
-``{result: false, description}`` and the page is not harmed."""
+``{result: false, description}`` and the page is not harmed; a session limit warns the
+widget's live region and the console's status, then ends the session with SESSION_LIMIT."""
 
 import json
 
@@ -82,3 +83,26 @@ def test_past_the_start_limit_start_answers_false_with_the_reason(new_page, audi
     assert answer["description"].startswith("Too many co-browse sessions were started from this address")
     assert visitor.evaluate("Cobrowse.API.Session.getState()") == "ERROR"
     assert visitor.locator("h1").text_content() == "Shop"
+
+
+@pytest.mark.slow
+def test_a_session_limit_warns_the_visitor_and_the_agent_then_ends_the_session(new_page, site, tmp_path):
+    # 1.25 minutes: the warning comes 15 s after the start, the end a minute later.
+    server = ServerProcess("--session-limit", "1.25")
+    try:
+        visitor = new_page(site.page(server, "micropython", "<h1>Shop</h1>", path="/audit-session-limit.html"))
+        boot(visitor)
+        code = start(visitor)
+        agent = new_page()
+        join(agent, server, code)
+        wait_heard(visitor, "AgentConnected")
+        warning = "This co-browse session ends in 60 s: it has reached its time limit"
+        expect(visitor.locator("#cobrowse-widget [aria-live]")).to_have_text(warning, timeout=30000)
+        expect(agent.locator("#status")).to_have_text(warning)
+        ended = wait_heard(visitor, "SessionEnded", timeout=75000)
+        assert ended[-1]["reason"] == "SESSION_LIMIT"
+        expect(agent.locator("#status")).to_have_text("The session ended: it reached its time limit.")
+        expect(widget(visitor)).to_contain_text("The co-browse session ended: it reached its time limit.")
+    finally:
+        server.stop()
+    assert not tracebacks(server.output), "".join(server.output)
