@@ -110,7 +110,7 @@ class Connection:
         # A session that cannot be resumed is an expected outcome, not an error to report.
         resuming = self.session.resuming or self.session.reconnecting
         try:
-            message = self.session.receive(event.data)
+            message = self.session.receive(event.data, window.Date.now() / 1000)
             if message["type"] == "act":
                 self.act(message)
             if message["type"] in ("resumed", "started"):

@@ -96,7 +96,7 @@ class Widget:
             self.connection.close()
             return {"result": True}
         if name == "start":
-            ok, description = session.start(sid=args.get("SID"), url=_page_url())
+            ok, description = session.start(sid=args.get("SID"), url=_page_url(), now=window.Date.now() / 1000)
             if ok:
                 self.connection.open()
             return {"result": True} if ok else {"result": False, "description": description}

@@ -40,6 +40,7 @@ function handle(ws, message) {
       showSession(message.session || {}, link.agentId);
       break;
     case "control_notice":
+    case "session_warning":
       say(statusBox, String(message.message));
       break;
     case "view":

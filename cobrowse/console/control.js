@@ -64,6 +64,20 @@ function act(action) {
   }
 }
 
+// What the audit trail names an action's target by: a short CSS-like path of the replayed
+// element (tags, ids, first classes: never its text or value).
+function elementPath(node) {
+  const parts = [];
+  const name = /^[A-Za-z][\w-]{0,39}$/;
+  for (let el = node; el && el.nodeType === 1 && parts.length < 4; el = el.parentElement) {
+    const id = name.test(el.id || "") ? "#" + el.id : "";
+    const first = el.classList && el.classList[0];
+    parts.unshift(el.localName + id + (name.test(first || "") ? "." + first : ""));
+    if (id) break;
+  }
+  return parts.join(" > ");
+}
+
 // The point of the visitor's viewport under the agent's pointer, and the replayed element there.
 function aim(event) {
   const shown = replayer();
@@ -78,7 +92,8 @@ function aim(event) {
   const doc = frame.contentDocument;
   const node = doc ? doc.elementFromPoint(x, y) : null;
   const id = node ? shown.getMirror().getId(node) : -1;
-  return { id: typeof id === "number" && id >= 0 ? id : -1, x: x, y: y, node: node, scale: scale, rect: rect };
+  return { id: typeof id === "number" && id >= 0 ? id : -1, x: x, y: y, node: node, scale: scale, rect: rect,
+    path: node ? elementPath(node) : undefined };
 }
 
 // A <select> on the visitor's page is chosen from a copy of its options, over the replayed one.
@@ -96,6 +111,7 @@ function openChooser(at) {
   chooser.size = Math.min(8, Math.max(2, options.length));
   chooser.selectedIndex = Math.max(0, at.node.selectedIndex);
   chooser.dataset.target = String(at.id);
+  chooser.dataset.path = at.path || "";
   const box = at.node.getBoundingClientRect();
   const home = replayBox.getBoundingClientRect();
   const frame = at.rect;
@@ -115,7 +131,7 @@ function closeChooser() {
 }
 
 function choose() {
-  act({ kind: "choose", id: Number(chooser.dataset.target), index: chooser.selectedIndex });
+  act({ kind: "choose", id: Number(chooser.dataset.target), index: chooser.selectedIndex, path: chooser.dataset.path });
   closeChooser();
 }
 
@@ -144,7 +160,7 @@ function listenToThePointer() {
     if (!at) {
       return;
     }
-    act({ kind: "click", id: at.id, x: at.x, y: at.y });
+    act({ kind: "click", id: at.id, x: at.x, y: at.y, path: at.path });
     if (at.node && at.node.localName === "select" && at.id >= 0) {
       openChooser(at);
     }
@@ -153,7 +169,7 @@ function listenToThePointer() {
   surface.addEventListener("dblclick", (event) => {
     const at = aim(event);
     if (at) {
-      act({ kind: "dblclick", id: at.id, x: at.x, y: at.y });
+      act({ kind: "dblclick", id: at.id, x: at.x, y: at.y, path: at.path });
     }
   });
 
@@ -162,7 +178,7 @@ function listenToThePointer() {
     const at = aim(event);
     if (at) {
       const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
-      act({ kind: "wheel", id: at.id, x: at.x, y: at.y, dx: Math.round(event.deltaX * unit), dy: Math.round(event.deltaY * unit) });
+      act({ kind: "wheel", id: at.id, x: at.x, y: at.y, dx: Math.round(event.deltaX * unit), dy: Math.round(event.deltaY * unit), path: at.path });
     }
   }, { passive: false });
 }

@@ -23,6 +23,8 @@ export function endedText(reason, url) {
       return "The session ended because no agent joined in time.";
     case REASONS.NETWORK_TIMEOUT:
       return "The session ended because the visitor's connection timed out.";
+    case REASONS.SESSION_LIMIT:
+      return "The session ended: it reached its time limit.";
     default:
       return "The session ended (" + reason + ").";
   }

@@ -63,6 +63,8 @@ SCHEMAS = {
     "agent_joined": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
     "agent_left": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
     "ended": {"reason": (str, True, 200), "url": (str, False, _TEXT)},
+    # Server to visitor and agents: the session ends in ``endsIn`` seconds (its time limit).
+    "session_warning": {"message": (str, True, 300), "endsIn": (int, True, 0)},
     "error": {"code": (str, True, _CODE), "message": (str, True, 500), "retryAfter": (int, False, 0)},
     "pong": {},
     "snapshot": {},
@@ -81,9 +83,9 @@ SCHEMAS = {
 VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
                      "control_end", "refused")
 SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
-                     "control_request", "control_end", "act")
+                     "control_request", "control_end", "act", "session_warning")
 AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act")
-SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong", "control_notice")
+SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong", "control_notice", "session_warning")
 
 
 def _refuse_constant(name):

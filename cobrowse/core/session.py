@@ -32,6 +32,9 @@ RECONNECT_CAP_SECONDS = 5.0
 # The network timeout when the page does not set data-network-timeout, in seconds.
 NETWORK_TIMEOUT_SECONDS = 30
 
+# start()'s answer while the server's start limit holds this address's starts off.
+TOO_MANY_STARTS = "Too many co-browse sessions were started from this address: please try again in %d s"
+
 
 def reconnect_delay(attempt, fraction):
     """Seconds to wait before reconnect attempt ``attempt`` (0, 1, ...); ``fraction`` in [0, 1)."""
@@ -56,6 +59,10 @@ class VisitorSession(Resumption, ControlConsent):
         self.ended_reason = None  # Why the last session ended, for the widget's notice.
         self.ending_reason = None  # The reason asked for while DISCONNECTING.
         self.error = None  # Why the last start failed, as a sentence for the visitor.
+        # Past the server's start limit, start() is answered here until this time (seconds, the
+        # adapter's clock: ``receive`` and ``start`` are given ``now``).
+        self.starts_held_until = 0
+        self.warning = None  # The server's warning that the session ends soon (its time limit).
         # The server asked for a new full snapshot of the live view; the adapter takes it and
         # clears this.
         self.snapshot_wanted = False
@@ -88,8 +95,11 @@ class VisitorSession(Resumption, ControlConsent):
         else:
             self._set_state(States.READY)
 
-    def start(self, sid=None, url=None):
-        """Ask for a session; return ``(ok, description)``."""
+    def start(self, sid=None, url=None, now=None):
+        """Ask for a session; return ``(ok, description)``. ``now`` (seconds) is needed only to
+        answer at once while the server's start limit holds starts from this address off."""
+        if now is not None and now < self.starts_held_until:
+            return False, TOO_MANY_STARTS % (int(self.starts_held_until - now) + 1)
         if self.state not in (States.READY, States.ERROR):
             if self.state == States.INIT:
                 return False, "Co-browse is not ready yet: wait for Cobrowse.ready()"
@@ -104,6 +114,7 @@ class VisitorSession(Resumption, ControlConsent):
         self.ended_reason = None
         self.ending_reason = None
         self.error = None
+        self.warning = None
         self.url = url
         self._fire("SessionStarting", SID=sid, siteCode=self.site_code)
         self._set_state(States.STARTING)
@@ -141,8 +152,8 @@ class VisitorSession(Resumption, ControlConsent):
         if in_session(self.state):
             self._send("page", url=url, title=title)
 
-    def receive(self, text):
-        """Handle one message from the server and return it, decoded.
+    def receive(self, text, now=None):
+        """Handle one message from the server and return it, decoded (``now``: as for ``start``).
 
         A malformed message raises ``ProtocolError`` and changes nothing.
         """
@@ -177,6 +188,9 @@ class VisitorSession(Resumption, ControlConsent):
             self._control_requested(message["id"], message["name"])
         elif kind == "control_end":
             self._control_gone(message["id"])
+        elif kind == "session_warning":
+            if in_session(self.state):
+                self.warning = message["message"]
         elif kind == "ended":
             # No session to end: never started, already over, or ended by a lost connection.
             if self.state in (States.READY, States.INIT, States.ERROR):
@@ -188,6 +202,8 @@ class VisitorSession(Resumption, ControlConsent):
             # nothing.
             if self.state == States.STARTING:
                 self.error = message["message"]
+                if message["code"] == "rate_limited" and now is not None:
+                    self.starts_held_until = now + (message.get("retryAfter") or 0)
                 self._set_state(States.ERROR)
             elif self.resuming or (self.reconnecting and message["code"] == "no_session"):
                 self._session_gone()
@@ -227,6 +243,7 @@ class VisitorSession(Resumption, ControlConsent):
         self.reconnecting = False
         self.outbox = []  # Whatever was queued belonged to this session.
         self.ended_reason = reason
+        self.warning = None
         self.access_code = None
         self.sid = None
         self.agents = []

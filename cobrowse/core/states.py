@@ -3,7 +3,8 @@
 Public names:
 
 - ``States``: the values of ``Cobrowse.API.Session.getState()``.
-- ``Reasons``: the pre-defined ``SessionEnded`` reasons.
+- ``Reasons``: the pre-defined ``SessionEnded`` reasons (``SESSION_LIMIT``, the server's
+  ``--session-limit``, is cobrowse's own: the seed allows any other reason string).
 - ``in_session(state)``: true while a session is being started or is active.
 
 The parts of the session machine (``session``, ``consent``, ``resume``) and the widget's view
@@ -32,6 +33,7 @@ class Reasons:
     NETWORK_TIMEOUT = "NETWORK_TIMEOUT"
     AGENT_INITIATED = "AGENT_INITIATED"
     NAVIGATED_AWAY = "NAVIGATED_AWAY"
+    SESSION_LIMIT = "SESSION_LIMIT"
 
 
 def in_session(state):

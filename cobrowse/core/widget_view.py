@@ -30,6 +30,7 @@ _ENDED = {
     "NAVIGATED_AWAY": "The co-browse session ended because you left the site.",
     "USER_TIMEOUT": "The co-browse session ended because no agent joined in time.",
     "NETWORK_TIMEOUT": "The co-browse session ended because the connection was lost.",
+    "SESSION_LIMIT": "The co-browse session ended: it reached its time limit.",
 }
 
 
@@ -40,8 +41,8 @@ def ended_text(reason):
 def view(session, ended_popup=True):
     """Describe the widget: ``mode`` is one of idle, starting, active, ending.
 
-    ``notice`` is a sentence to show (why the last session ended, or why starting failed),
-    or None. Agent names are plain strings: the renderer inserts them as text.
+    ``notice`` is a sentence to show (why the last session ended, why starting failed, or
+    that the session ends soon), or None. Agent names are plain strings: the renderer inserts them as text.
     """
     state = session.state
     notice = None
@@ -57,6 +58,8 @@ def view(session, ended_popup=True):
         notice = ended_text(session.ended_reason)
     elif in_session(state) and session.reconnecting:
         notice = RECONNECTING
+    elif in_session(state) and session.warning:
+        notice = session.warning
     if state == States.STARTING:
         mode = "starting"
     elif in_session(state):

@@ -3,24 +3,29 @@
 Public names:
 
 - ``create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout, network_timeout,
-  idle_timeout, allowed_origins, limiter, view_log, engine, compiler)``: the application.
+  idle_timeout, allowed_origins, limiter, view_log, engine, compiler, audit, session_limit,
+  start_limit)``: the application.
 - ``serve(relay, conn)``: feed one WebSocket's frames to the relay.
+- ``address_of(socket)``: the client's address, as the limits and the audit trail count it.
 
 Routes: the files of ``files.SiteFiles`` (``/`` and ``/demo/``, ``/static/``,
 ``/cobrowse/manifest.json`` and ``/pyscript.toml``, ``/cobrowse/**.py`` and ``.mpy``,
 ``/agent/**``), ``/agent`` (the agent console, behind the agent key: ``gate``), ``/healthz``
-(200 while this process reaches its shared state, else 503), ``/metrics`` (Prometheus: ``metrics``),
-and, ahead of the router (``sockets``), ``/ws/visitor`` and ``/ws/agent`` (the wire protocol of
-``docs/protocol.md``, handled by ``relay.Relay``, behind the Origin check and, for agents, the
-agent key).
+(200 while this process reaches its shared state and can write its audit log, else 503 with
+the reason), ``/metrics`` (Prometheus: ``metrics``), and, ahead of the router (``sockets``),
+``/ws/visitor`` and ``/ws/agent`` (the wire protocol of ``docs/protocol.md``, handled by
+``relay.Relay``, behind the Origin check and, for agents, the agent key).
 
 Options of ``create_app``: a session with no agent for ``agent_wait_timeout`` seconds ends as
 ``USER_TIMEOUT``; a visitor whose connection dropped may resume within its session's network
 timeout (the page's, else ``network_timeout``), an agent may rejoin within ``network_timeout``;
 a connection silent for ``idle_timeout`` seconds is closed; ``allowed_origins`` are the page
 origins allowed besides the server's own. ``engine`` holds what the server processes share
-(``engine.MemoryEngine``, the default, builds one from ``store``, ``limiter`` and ``view_log``);
-``compiler`` makes the core's bytecode (``bytecode.Compiler()`` by default).
+(``engine.MemoryEngine``, the default, builds one from ``store``, ``limiter``, ``view_log`` and
+``start_limit``, the session starts allowed per client address a minute); ``compiler`` makes the
+core's bytecode (``bytecode.Compiler()`` by default); ``audit`` is the audit trail
+(``audit.AuditTrail``, none by default); ``session_limit`` ends every session that many
+seconds after its start (None: no limit).
 """
 
 import asyncio
@@ -36,7 +41,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from cobrowse.server.audit import AuditTrail
 from cobrowse.server.backends.engine import Engine
+from cobrowse.server.backends.limiter import START_LIMIT
 from cobrowse.server.backends.memory.engine import MemoryEngine
 from cobrowse.server.bytecode import Compiler
 from cobrowse.server.files import ROOT, SiteFiles
@@ -56,29 +63,31 @@ class Held(Protocol):
 def create_app(agent_key: str, store: Any = None, root: Path = ROOT, *,
                agent_wait_timeout: float = AGENT_WAIT_TIMEOUT_SECONDS, network_timeout: float = NETWORK_TIMEOUT_SECONDS,
                idle_timeout: float = IDLE_TIMEOUT_SECONDS, allowed_origins: Iterable[str] = (), limiter: Any = None,
-               view_log: Any = None, engine: Engine | None = None, compiler: Compiler | None = None) -> Starlette:
+               view_log: Any = None, engine: Engine | None = None, compiler: Compiler | None = None,
+               audit: AuditTrail | None = None, session_limit: float | None = None,
+               start_limit: int = START_LIMIT) -> Starlette:
     """The Starlette application (see the module's docstring for its options)."""
-    engine = engine or MemoryEngine(store, limiter, view_log)
+    engine = engine or MemoryEngine(store, limiter, view_log, start_limit=start_limit)
     relay = Relay(engine, agent_wait_timeout=agent_wait_timeout, network_timeout=network_timeout,
-                  idle_timeout=idle_timeout)
+                  idle_timeout=idle_timeout, session_limit=session_limit, audit=audit)
     files = SiteFiles(Path(root), compiler)
     allowed_origins = tuple(allowed_origins)
     key = Middleware(AgentKey, key=agent_key)
 
     async def healthz(request: Request) -> JSONResponse:
-        problem = engine.health()
+        problem = engine.health() or relay.audit.health()
         if problem is None:
             return JSONResponse({"status": "ok", "process": engine.process})
         return JSONResponse({"status": "unavailable", "reason": problem, "process": engine.process}, status_code=503)
 
     async def visitor_socket(socket: WebSocket) -> None:
         await socket.accept()
-        await serve(relay, await relay.open(socket, "visitor"))
+        await serve(relay, await relay.open(socket, "visitor", address=address_of(socket)))
 
     async def agent_socket(socket: WebSocket) -> None:
         await socket.accept()
-        client = (socket.query_params.get("key", ""), client_address(socket.client.host if socket.client else ""))
-        await serve(relay, await relay.open(socket, "agent", client))
+        address = address_of(socket)
+        await serve(relay, await relay.open(socket, "agent", (socket.query_params.get("key", ""), address), address))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -101,6 +110,12 @@ def create_app(agent_key: str, store: Any = None, root: Path = ROOT, *,
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SocketFront, endpoints=sockets)])
     app.state.relay = relay
     return app
+
+
+def address_of(socket: WebSocket) -> str:
+    """The client's address as the limits and the audit trail count it: the peer's, or the one
+    a trusted proxy gave (uvicorn's ``forwarded_allow_ips`` put it in the scope)."""
+    return client_address(socket.client.host if socket.client else "")
 
 
 async def receive(socket: WebSocket) -> str | bytes:

@@ -2,7 +2,9 @@
 
 Public names:
 
-- ``uvicorn_config(app, host, port)``: uvicorn's configuration of the server.
+- ``uvicorn_config(app, host, port, trusted_proxies=())``: uvicorn's configuration of the
+  server; ``X-Forwarded-For`` is believed only from ``trusted_proxies`` (addresses or CIDR
+  networks, ``--trusted-proxy``), by uvicorn's own proxy-headers middleware.
 - ``DrainingServer(config, relay)``: uvicorn's server; its first SIGTERM or SIGINT drains the
   relay before it stops.
 """
@@ -10,6 +12,7 @@ Public names:
 import asyncio
 import concurrent.futures
 import socket
+from collections.abc import Sequence
 from types import FrameType
 
 import uvicorn
@@ -21,13 +24,15 @@ from cobrowse.server.relay import Relay
 MAX_FRAME_BYTES = (4 << 20) + (64 << 10)
 
 
-def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, host: str, port: int, trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
     # Compression (permessage-deflate) is declined: its zlib state costs about 80 KB of memory per
     # session (two connections), and a relayed view would be compressed once per agent instead of
     # encoded once for all. uvicorn's sans-I/O websockets protocol: about a fifth less memory per
-    # session than its default one (bench/load.py).
+    # session than its default one (bench/load.py). Without a trusted proxy, no forwarded header
+    # is believed (uvicorn's own default would trust one from 127.0.0.1).
     return uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio",
-                          ws_max_size=MAX_FRAME_BYTES, ws_per_message_deflate=False)
+                          ws_max_size=MAX_FRAME_BYTES, ws_per_message_deflate=False,
+                          proxy_headers=bool(trusted_proxies), forwarded_allow_ips=list(trusted_proxies) or None)
 
 
 class DrainingServer(uvicorn.Server):

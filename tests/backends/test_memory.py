@@ -1,5 +1,6 @@
 """What only the memory backend does: its records are its own dicts, its codes retire on its
-clock, its limiter forgets quiet clients, its timers run on the clock they were given."""
+clock, its limiter forgets quiet clients, its timers run on the clock they were given, its view
+logs keep to a budget."""
 
 import pytest
 
@@ -83,3 +84,33 @@ def test_the_engine_builds_its_store_and_limiter_on_its_clock(clock):
     given = MemoryStore()
     assert MemoryEngine(given).store is given
     assert MemoryEngine().process == "local"
+
+
+def test_past_the_budget_the_largest_view_logs_are_dropped_until_the_rest_fit():
+    from cobrowse.server.backends.memory.views import MemoryViewLog
+    from cobrowse.server.backends.views import LOST
+
+    async def scenario():
+        views = MemoryViewLog(limit=1000, budget=1000)
+        await views.record("big", "b" * 400, True)
+        await views.record("mid", "m" * 300, True)
+        await views.record("small", "s" * 100, True)
+        await views.record("big", "b" * 100, False)
+        assert views.chars == 900
+        # 250 more: the biggest log (500) goes, the others stay whole.
+        await views.record("small", "s" * 250, False)
+        assert (await views.read("big"))[1] == LOST
+        assert [len(text) for _, text in (await views.read("small"))[1]] == [100, 250]
+        assert len((await views.read("mid"))[1]) == 1
+        assert views.chars == 650
+        # A lost log starts again at its next snapshot, and counts again.
+        await views.record("big", "B" * 200, True)
+        assert views.chars == 850 and (await views.read("big"))[1] == [(3, "B" * 200)]
+        # One snapshot bigger than the whole budget never stays.
+        await views.record("huge", "h" * 2000, True)
+        assert (await views.read("huge"))[1] == LOST and views.chars == 850
+        await views.close("mid")
+        await views.drop("small")
+        assert views.chars == 200
+
+    run(scenario())

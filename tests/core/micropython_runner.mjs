@@ -305,6 +305,7 @@ def check_protocol_errors():
         "agent_joined": {"id": "a1", "name": "Alice"},
         "agent_left": {"id": "a1", "name": "Alice"},
         "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
+        "session_warning": {"message": "This co-browse session ends in 60 s", "endsIn": 60},
         "error": {"code": "busy", "message": "Try again soon", "retryAfter": 5},
         "pong": {},
         "snapshot": {},

@@ -40,6 +40,7 @@ FULL = {
     "agent_joined": {"id": "0f" * 16, "name": "Alice <b>Agent</b>"},
     "agent_left": {"id": "0f" * 16, "name": "Alice"},
     "ended": {"reason": "NAVIGATED_AWAY", "url": "https://elsewhere.example/"},
+    "session_warning": {"message": "This co-browse session ends in 60 s: it has reached its time limit", "endsIn": 60},
     "error": {"code": "rate_limited", "message": "Too many attempts, wait 42 s", "retryAfter": 42},
     "pong": {},
     "snapshot": {},
@@ -116,9 +117,10 @@ def test_the_directions_are_the_documented_ones():
     assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
                                  "control_end", "refused")
     assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
-                                 "control_request", "control_end", "act")
+                                 "control_request", "control_end", "act", "session_warning")
     assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act")
-    assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong", "control_notice")
+    assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong", "control_notice",
+                               "session_warning")
 
 
 @pytest.mark.parametrize("kind,field", [("start", "networkTimeout"), ("resume", "networkTimeout"), ("error", "retryAfter")])

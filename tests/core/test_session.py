@@ -401,6 +401,40 @@ def test_an_error_while_starting_keeps_its_retry_after_out_of_the_state():
     assert take_events(session) == [changed("STARTING", "ERROR")]
 
 
+def test_a_refused_start_past_the_start_limit_answers_the_next_starts_until_the_wait_is_over():
+    session = starting()
+    session.receive(server("error", code="rate_limited", retryAfter=42,
+                           message="Too many co-browse sessions were started from your address: please try again in 42 s"),
+                    now=1000.0)
+    assert session.state == "ERROR"
+    take_events(session)
+    ok, description = session.start(now=1010.5)
+    assert not ok
+    assert description == "Too many co-browse sessions were started from this address: please try again in 32 s"
+    assert session.events == [] and session.outbox == [] and session.state == "ERROR"
+    # Once the wait is over, a start asks the server again.
+    assert session.start(now=1042.0) == (True, "")
+    assert take_sent(session)[0]["type"] == "start"
+
+
+def test_a_start_refused_for_another_cause_holds_nothing_off():
+    session = starting()
+    session.receive(server("error", code="unavailable", message="try again shortly", retryAfter=5), now=1000.0)
+    assert session.start(now=1001.0) == (True, "")
+
+
+def test_the_servers_warning_of_the_session_limit_is_kept_until_the_session_ends():
+    session = active()
+    session.receive(server("session_warning", message="This co-browse session ends in 60 s", endsIn=60))
+    assert session.warning == "This co-browse session ends in 60 s"
+    assert session.events == [] and session.outbox == []
+    session.receive(server("ended", reason="SESSION_LIMIT"))
+    assert (session.state, session.warning, session.ended_reason) == ("READY", None, "SESSION_LIMIT")
+    # A warning outside a session means nothing.
+    session.receive(server("session_warning", message="late", endsIn=1))
+    assert session.warning is None
+
+
 MALFORMED = [
     "not json",
     "",

@@ -75,6 +75,7 @@ def test_disconnecting_is_ending_without_code_or_agents():
     (Reasons.NAVIGATED_AWAY, "The co-browse session ended because you left the site."),
     (Reasons.USER_TIMEOUT, "The co-browse session ended because no agent joined in time."),
     (Reasons.NETWORK_TIMEOUT, "The co-browse session ended because the connection was lost."),
+    (Reasons.SESSION_LIMIT, "The co-browse session ended: it reached its time limit."),
     ("CHAT_CLOSED", "The co-browse session ended (CHAT_CLOSED)."),
 ])
 def test_ready_after_a_session_tells_why_it_ended(reason, text):
@@ -83,6 +84,14 @@ def test_ready_after_a_session_tells_why_it_ended(reason, text):
     session.receive(protocol.encode("ended", reason=reason))
     assert session.state == "READY"
     assert view(session) == {"mode": "idle", "code": None, "agents": [], "notice": text}
+
+
+def test_the_session_limit_s_warning_is_the_notice_and_the_announcement_while_the_session_lasts():
+    session = session_in(States.ACTIVE_WAIT, [("a1", "Alice")])
+    session.receive(protocol.encode("session_warning", message="This co-browse session ends in 60 s", endsIn=60))
+    shown = view(session)
+    assert shown["notice"] == "This co-browse session ends in 60 s" and shown["code"] == CODE
+    assert announcement(shown) == "This co-browse session ends in 60 s"
 
 
 def test_the_ended_notice_can_be_turned_off():

@@ -5,7 +5,7 @@ import argparse
 
 import pytest
 
-from cobrowse.server.cli import main, origin
+from cobrowse.server.cli import main, minutes, network, origin, size
 from cobrowse.server.process import DrainingServer
 
 
@@ -41,3 +41,56 @@ def test_allowed_origins_are_normalized(text, expected):
 def test_a_bad_allowed_origin_is_refused_at_start(text):
     with pytest.raises(argparse.ArgumentTypeError):
         origin(text)
+
+
+@pytest.mark.parametrize("text, expected", [("536870912", 536870912), ("512MiB", 512 << 20), ("512 MiB", 512 << 20),
+                                            ("1.5GiB", 3 << 29), ("64KiB", 64 << 10), ("100b", 100)])
+def test_sizes_take_bytes_or_binary_units(text, expected):
+    assert size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0", "-1MiB", "12MB", "lots", "5 TiB"])
+def test_a_bad_size_is_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        size(text)
+
+
+def test_a_session_limit_is_one_to_720_minutes():
+    assert minutes("1") == 60 and minutes("720") == 720 * 60 and minutes("1.5") == 90
+    for text in ("0.5", "721", "0", "soon"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            minutes(text)
+
+
+def test_trusted_proxies_are_addresses_or_networks():
+    assert network("10.0.0.0/8") == "10.0.0.0/8"
+    assert network("192.168.1.7") == "192.168.1.7/32"
+    assert network("::1") == "::1/128"
+    with pytest.raises(argparse.ArgumentTypeError):
+        network("nginx.internal")
+
+
+def test_the_hardening_options_reach_the_server(monkeypatch, tmp_path):
+    ran = []
+    monkeypatch.setattr(DrainingServer, "run", lambda self: ran.append(self))
+    assert main(["serve", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1", "--start-limit", "3",
+                 "--session-limit", "30", "--view-log-budget", "1MiB", "--audit-log", str(tmp_path / "a.jsonl")]) == 0
+    config, relay = ran[0].config, ran[0].relay
+    assert config.proxy_headers is True and config.forwarded_allow_ips == ["10.0.0.0/8", "127.0.0.1/32"]
+    assert relay.timeouts.session_limit == 30 * 60
+    assert relay.engine.starts.attempts == 3 and relay.views.budget == 1 << 20
+    assert relay.audit.trail.path == str(tmp_path / "a.jsonl")
+
+
+def test_without_a_trusted_proxy_no_forwarded_header_is_believed(monkeypatch):
+    ran = []
+    monkeypatch.setattr(DrainingServer, "run", lambda self: ran.append(self.config))
+    assert main(["serve"]) == 0
+    assert ran[0].proxy_headers is False
+
+
+def test_with_the_audit_trail_on_standard_output_the_start_lines_go_to_stderr(monkeypatch, capsys):
+    monkeypatch.setattr(DrainingServer, "run", lambda self: None)
+    assert main(["serve", "--audit-log", "-"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == "" and "agent console" in printed.err

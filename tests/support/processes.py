@@ -6,7 +6,8 @@ Public names:
   under pytest-xdist no two workers ever pick the same port.
 - ``tracebacks(lines)``: the lines of a process's output that start a Python traceback.
 - ``ServerProcess``: ``python -m cobrowse serve`` on a free port (or the one given), started and
-  waited for. ``output`` keeps everything it printed.
+  waited for. ``output`` keeps everything it printed. Its start limit is ``TESTS_START_LIMIT``
+  unless its arguments set one.
 - ``PageServer``: a customer's site on a free loopback port, serving the HTML in its ``pages``
   dict by path, exactly as given (other files too, typed by their extension), with the response
   headers of its ``page_headers`` dict for that path (a Content-Security-Policy, say).
@@ -94,6 +95,10 @@ class Endpoint(Child):
         return "%s/agent?key=%s" % (self.base, self.key)
 
 
+# The start limit of the tests' server processes unless a test gives its own.
+TESTS_START_LIMIT = 100000
+
+
 class ServerProcess(Endpoint):
     """A cobrowse server process on 127.0.0.1.
 
@@ -110,6 +115,10 @@ class ServerProcess(Endpoint):
         self.base = "http://127.0.0.1:%d" % self.port
         self.ws = "ws://127.0.0.1:%d" % self.port
         self.key = agent_key
+        if "--start-limit" not in args:
+            # Every visitor of the tests comes from 127.0.0.1: the default limit would refuse
+            # the suite's starts (tests that test the limit set it).
+            args = (*args, "--start-limit", str(TESTS_START_LIMIT))
         command = [*prefix, *program, "serve", "--port", str(self.port), "--agent-key", agent_key, *args]
         self.process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, preexec_fn=preexec_fn)

@@ -159,7 +159,7 @@ class Local:
     async def peer(self, role, address=None):
         opened = LocalPeer(self, role)
         client = (AGENT_KEY, address) if role == "agent" else None
-        opened.conn = await self.relay.open(opened.socket, role, client)
+        opened.conn = await self.relay.open(opened.socket, role, client, address)
         self.peers.append(opened)
         try:
             yield opened

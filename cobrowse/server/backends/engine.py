@@ -7,7 +7,7 @@ Public names:
 - ``Recovered``: the coroutine function told that publications may have been lost.
 
 An engine is Centrifugo's engine in small: it holds the shared state (``store``, the sessions;
-``limiter``, the failed joins; ``views``, the view logs), carries publications between the
+``limiter``, the failed joins; ``starts``, the session starts; ``views``, the view logs), carries publications between the
 processes that hold a session's connections (``broker.Broker``), keeps the timers
 (``timers.Timers``), and watches the other processes (``presence.Presence``).
 """
@@ -36,6 +36,10 @@ class Engine(Broker, Timers, Presence, Protocol):
     @property
     def limiter(self) -> JoinLimiter:
         """The failed joins."""
+
+    @property
+    def starts(self) -> JoinLimiter:
+        """The session starts, per client address (each one counted as a failure)."""
 
     @property
     def views(self) -> ViewLog:

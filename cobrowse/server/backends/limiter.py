@@ -6,6 +6,9 @@ Public names:
   ``redis.limiter.RedisJoinLimiter``); a coroutine per method, as the store's.
 - ``retry_after(times, attempts, window, now)``: the wait a client's recent failures earn it.
 - ``JOIN_ATTEMPTS``, ``JOIN_WINDOW_SECONDS``: the default limit.
+- ``START_LIMIT``, ``START_WINDOW_SECONDS``: the default limit on session starts per client
+  address (``--start-limit``), which an engine's ``starts`` limiter counts: every start counts
+  there as a failure does here.
 
 A client is any hashable key; the server uses ``(agent key, remote address)``. A client that
 has failed ``attempts`` times within the last ``window`` seconds is refused until the oldest of
@@ -20,6 +23,8 @@ from typing import Final, Protocol
 # More than this many failed joins from one client within the window are refused.
 JOIN_ATTEMPTS: Final = 5
 JOIN_WINDOW_SECONDS: Final = 60
+START_LIMIT: Final = 20
+START_WINDOW_SECONDS: Final = 60
 
 
 class JoinLimiter(Protocol):

@@ -4,6 +4,10 @@ Public names:
 
 - ``AgentMoves(relay)``: ``join``, ``rejoin``, ``leave`` and ``end``, each
   ``move(conn, message, text)`` (remote control's are in ``control``).
+
+A join is recorded in the audit trail before the agent is let in (``agent_connected``; if it
+cannot be, the agent is taken out again and told ``unavailable``), a refused one with its cause
+(``agent_refused``), never with the code that was typed.
 """
 
 import secrets
@@ -11,6 +15,7 @@ from typing import Any
 
 from cobrowse.core import protocol
 from cobrowse.core.session import Reasons
+from cobrowse.server.audit import AuditUnavailable, agent_identity
 from cobrowse.server.backends.broker import TO_VISITOR
 from cobrowse.server.backends.records import new_token
 from cobrowse.server.relay.connection import Connection
@@ -26,19 +31,29 @@ class AgentMoves(Part):
     async def join(self, conn: Connection, message: Message, text: str) -> None:
         wait = await self.relay.limiter.retry_after(conn.client)
         if wait:
+            self._refused(conn, "rate_limited")
             raise RateLimited(wait)
         name = " ".join(message["name"].split())
         if not name:
+            self._refused(conn, "bad_name")
             raise protocol.ProtocolError("bad_name", "Please enter your name")
         session = await self.store.find(message["code"].strip())
         if session is None:
             await self.relay.limiter.failed(conn.client)
+            self._refused(conn, "wrong_code")
             raise protocol.ProtocolError("no_session", NO_SESSION)
         code = session["accessCode"]
         agent: dict[str, Any] = {"id": secrets.token_hex(16), "name": name, "token": new_token(), "conn": {"conn": conn.id}}
         session = await self.store.add_agent(code, agent)
         if session is None:
+            self._refused(conn, "wrong_code")
             raise protocol.ProtocolError("no_session", NO_SESSION)
+        try:
+            self.audit.must("agent_connected", session, agent=agent_identity(agent), client=conn.address,
+                            agentCount=len(session["agents"]))
+        except AuditUnavailable:
+            await self.store.remove_agent(code, agent["id"])
+            raise
         await self.engine.cancel(wait_timer(code))
         conn.pending = []
         await self.relay.here.attach(conn, code, agent["id"])
@@ -72,8 +87,12 @@ class AgentMoves(Part):
     async def leave(self, conn: Connection, message: Message, text: str) -> None:
         code, agent_id = conn.where()
         self.relay.here.forget(conn)
-        await self.relay.sessions.agent_left(code, agent_id)
+        await self.relay.sessions.agent_left(code, agent_id, "left", conn.address)
         conn.close(1000)
 
     async def end(self, conn: Connection, message: Message, text: str) -> None:
-        await self.relay.sessions.end(conn.where()[0], Reasons.AGENT_INITIATED)
+        await self.relay.sessions.end(conn.where()[0], Reasons.AGENT_INITIATED, client=conn.address)
+
+    def _refused(self, conn: Connection, cause: str) -> None:
+        """A join refused for ``cause``: the session it named is not told (it may be nobody's)."""
+        self.audit.note("agent_refused", None, client=conn.address, reason=cause)

@@ -3,8 +3,8 @@
 Public names:
 
 - ``Relay(engine, *, agent_wait_timeout, network_timeout, idle_timeout, control_timeout,
-  clock)``: this process's side of every session. ``open(socket, role, client)`` gives a
-  ``Connection`` for an accepted socket, ``receive(conn, text)`` handles one frame from it,
+  session_limit, clock, audit, wall)``: this process's side of every session.
+  ``open(socket, role, client, address)`` gives a ``Connection`` for an accepted socket, ``receive(conn, text)`` handles one frame from it,
   ``closed(conn)`` its end; ``drain()`` hands every connection on to the other processes;
   ``start()``, ``stop()``; ``deliver(code, kind, number, text)`` is the engine's callback;
   ``stats`` (a ``stats.RelayStats``) is what it counted.
@@ -13,14 +13,20 @@ Each message type is one move: ``moves[role][type]`` names the coroutine and whe
 connection must be in a session first (or must not be, for the moves that put it in one). A new message type is a new move and a table entry. The
 moves are the visitor's (``visitor``), the agents' (``agent``), the view relay's (``views``)
 and remote control's (``control``); what they share is in ``here`` (this process's
-connections), ``sessions`` (a session as a whole), ``timers`` and ``recovery``.
+connections), ``sessions`` (a session as a whole), ``timers`` and ``recovery``. Each move that
+the audit trail records is written by the process that makes it, on ``audit`` (an
+``audit.AuditTrail``; none by default), before it takes effect; ``wall`` is the time of day its
+lines carry.
 """
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any, cast
 
 from cobrowse.core import protocol
 from cobrowse.core.constants import CLOSE_DRAINING
+from cobrowse.server.audit import AuditTrail, Auditor, NullTrail
 from cobrowse.server.backends.broker import CLOSE, ENDED, TO_AGENT, TO_AGENTS, TO_VISITOR, VIEW
 from cobrowse.server.backends.engine import Engine
 from cobrowse.server.backends.outage import Unavailable
@@ -57,17 +63,21 @@ def _table(opening: dict[str, Move], attached: dict[str, Move]) -> dict[str, tup
 
 class Relay:
     """This process's side of every session (see the module's docstring). Every duration is
-    the one given here (``timeouts``), every time the ``clock``'s."""
+    the one given here (``timeouts``), every time the ``clock``'s. ``session_limit`` (seconds,
+    None for none) ends a session that long after it started, with a warning before."""
 
     def __init__(self, engine: Engine, *, agent_wait_timeout: float = AGENT_WAIT_TIMEOUT_SECONDS,
                  network_timeout: float = NETWORK_TIMEOUT_SECONDS, idle_timeout: float = IDLE_TIMEOUT_SECONDS,
-                 control_timeout: float = SERVER_TIMEOUT_SECONDS, clock: Clock | None = None) -> None:
+                 control_timeout: float = SERVER_TIMEOUT_SECONDS, session_limit: float | None = None,
+                 clock: Clock | None = None, audit: AuditTrail | None = None,
+                 wall: Callable[[], float] = time.time) -> None:
         self.engine = engine
         self.store = engine.store
         self.views = engine.views
         self.limiter = engine.limiter
         self.clock: Clock = clock or LoopClock()
-        self.timeouts = Timeouts(agent_wait_timeout, network_timeout, idle_timeout, control_timeout)
+        self.audit = Auditor(audit or NullTrail(), engine.process, wall)
+        self.timeouts = Timeouts(agent_wait_timeout, network_timeout, idle_timeout, control_timeout, session_limit)
         self.tasks = Tasks()
         self.stats = RelayStats()
         self.here = Here(engine, self.clock, self.tasks, resync=lambda conn: self.fan_out.resync(conn),
@@ -110,9 +120,9 @@ class Relay:
             self.sweeper.cancel()
         await self.engine.stop()
 
-    async def open(self, socket: Socket, role: str, client: Any = None) -> Connection:
+    async def open(self, socket: Socket, role: str, client: Any = None, address: str | None = None) -> Connection:
         await self.start()
-        return self.here.open(socket, role, client)
+        return self.here.open(socket, role, client, address)
 
     async def closed(self, conn: Connection) -> None:
         """The socket is gone: its session waits for it to come back."""

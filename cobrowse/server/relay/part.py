@@ -3,7 +3,8 @@
 Public names:
 
 - ``Part(relay)``: one concern of a ``facade.Relay``, with the relay it belongs to (whose other
-  parts it calls), its ``engine`` and the engine's ``store``.
+  parts it calls), its ``engine``, the engine's ``store`` and the relay's ``audit`` (an
+  ``audit.Auditor``).
 """
 
 from typing import TYPE_CHECKING
@@ -19,3 +20,4 @@ class Part:
         self.relay = relay
         self.engine = relay.engine
         self.store = relay.store
+        self.audit = relay.audit

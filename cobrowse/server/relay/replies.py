@@ -8,7 +8,9 @@ Public names:
   of order (one that needs a session before there is one, one that opens one after); ``SESSION_LOST``: the reason a session ends with
   when the shared state lost it (Redis restarted empty).
 - ``PONG``, ``SNAPSHOT``: those messages, encoded once.
-- ``RateLimited(wait)``: the error of a client past the join limit, with its ``retry_after``.
+- ``RateLimited(wait, message)``: the error of a client past the join limit (or, with
+  ``TOO_MANY_STARTS``, the start limit), with its ``retry_after``.
+- ``SESSION_LIMIT_WARNING``: what visitor and agents are told a minute before the session limit.
 - ``in_use(role)``, ``out_of_order(message)``: those errors.
 """
 
@@ -24,16 +26,20 @@ ALREADY_JOINED = "this connection has already joined a session"
 UNAVAILABLE = "The co-browse service is unavailable: please try again shortly"
 BUSY = "The co-browse service is busy: please try again later"
 SESSION_LOST = "SESSION_LOST"
+TOO_MANY_ATTEMPTS = "Too many attempts, wait %d s"
+TOO_MANY_STARTS = "Too many co-browse sessions were started from your address: please try again in %d s"
+SESSION_LIMIT_WARNING = "This co-browse session ends in %d s: it has reached its time limit"
 
 PONG = protocol.encode("pong")
 SNAPSHOT = protocol.encode("snapshot")
 
 
 class RateLimited(protocol.ProtocolError):  # type: ignore[misc]  # The core has no annotations.
-    """Too many failed joins from one client: it may try again in ``retry_after`` seconds."""
+    """Too many failed joins (or starts) from one client: it may try again in ``retry_after``
+    seconds; ``message`` says so with a ``%d`` for them."""
 
-    def __init__(self, wait: int) -> None:
-        super().__init__("rate_limited", "Too many attempts, wait %d s" % wait)
+    def __init__(self, wait: int, message: str = TOO_MANY_ATTEMPTS) -> None:
+        super().__init__("rate_limited", message % wait)
         self.retry_after = wait
 
 

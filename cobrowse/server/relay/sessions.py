@@ -3,8 +3,8 @@
 Public names:
 
 - ``Sessions(relay)``: ``broadcast(code)`` tells the session's agents what it looks like now;
-  ``end(code, reason, url)`` ends it for everyone in it; ``agent_left(code, agent_id)`` takes
-  an agent out of it; ``take_over(code, who, current, conn)`` makes room for a resume or
+  ``end(code, reason, url, client)`` ends it for everyone in it; ``agent_left(code, agent_id,
+  reason, client)`` takes an agent out of it; ``take_over(code, who, current, conn)`` makes room for a resume or
   rejoin on ``conn``, or refuses it with ``in_use``.
 """
 
@@ -14,12 +14,13 @@ from cobrowse.core import protocol
 from cobrowse.core.constants import CLOSE_REPLACED
 from cobrowse.server.backends.broker import CLOSE, ENDED, TO_AGENTS, TO_VISITOR
 from cobrowse.server.backends.presence import process_of
+from cobrowse.server.audit import agent_identity
 from cobrowse.server.backends.records import GONE
 from cobrowse.server.relay.connection import Connection
 from cobrowse.server.relay.part import Part
 from cobrowse.server.relay.replies import in_use
 from cobrowse.server.relay.summary import summary
-from cobrowse.server.relay.timers import agent_timer, visitor_timer, wait_timer
+from cobrowse.server.relay.timers import agent_timer, limit_timer, visitor_timer, wait_timer, warning_timer
 
 
 class Sessions(Part):
@@ -31,28 +32,36 @@ class Sessions(Part):
         if session is not None and any(agent.get("conn") for agent in session["agents"]):
             await self.engine.publish(code, TO_AGENTS, 0, protocol.encode("session", session=summary(session)))
 
-    async def end(self, code: str, reason: str, url: str | None = None) -> None:
-        """End a live session for everyone in it; a second end of the same session is a no-op."""
+    async def end(self, code: str, reason: str, url: str | None = None, client: str | None = None) -> None:
+        """End a live session for everyone in it (``url``: the visitor left the site for it;
+        ``client``: the address of whoever ended it); a second end of the same session is a
+        no-op."""
         session = await self.store.end(code)
         if session is None:
             return
-        await self.engine.cancel(visitor_timer(code))
-        await self.engine.cancel(wait_timer(code))
+        if url is not None:
+            self.audit.note("navigating_away", session, client=client, url=url)
+        self.audit.note("session_ended", session, client=client, reason=reason, agentCount=len(session["agents"]))
+        for timer in (visitor_timer(code), wait_timer(code), warning_timer(code), limit_timer(code)):
+            await self.engine.cancel(timer)
         for agent in session["agents"]:
             await self.engine.cancel(agent_timer(code, agent["id"]))
         await self.relay.views.close(code)
         await self.engine.publish(code, ENDED, 1000, protocol.encode("ended", reason=reason, url=url))
 
-    async def agent_left(self, code: str, agent_id: str) -> None:
-        """Take an agent out of its session and tell the visitor, once."""
+    async def agent_left(self, code: str, agent_id: str, reason: str, client: str | None = None) -> None:
+        """Take an agent out of its session and tell the visitor, once (``reason``: why, for
+        the audit trail)."""
         await self.engine.cancel(agent_timer(code, agent_id))
         await self.relay.controls.agent_gone(code, agent_id)
         agent = await self.store.remove_agent(code, agent_id)
         if agent is None:
             return
+        session = await self.store.get(code)
+        self.audit.note("agent_disconnected", session or {"accessCode": code}, agent=agent_identity(agent),
+                        client=client, reason=reason, agentCount=len(session["agents"]) if session else None)
         await self.engine.publish(code, TO_VISITOR, 0, protocol.encode("agent_left", id=agent["id"], name=agent["name"]))
         await self.broadcast(code)
-        session = await self.store.get(code)
         if session is not None and not session["agents"]:
             # The visitor stops recording: what the log holds would be stale for the next agent.
             await self.relay.views.drop(code)

@@ -2,9 +2,11 @@
 
 Public names:
 
-- ``Timeouts(agent_wait, network, idle, control_request)``: one relay's durations in seconds,
-  each defaulting to the value below; ``takeover_silence`` and ``sweep_every`` follow from
-  ``idle``.
+- ``Timeouts(agent_wait, network, idle, control_request, session_limit)``: one relay's
+  durations in seconds, each defaulting to the value below; ``takeover_silence`` and
+  ``sweep_every`` follow from ``idle``, ``session_warning`` from ``session_limit`` (None: no
+  limit, the default).
+- ``SESSION_WARNING_SECONDS``: how long before the session limit visitor and agents are warned.
 - ``AGENT_WAIT_TIMEOUT_SECONDS``: a session with no agent for this long ends as USER_TIMEOUT
   (``--agent-wait-timeout``).
 - ``NETWORK_TIMEOUT_SECONDS``: how long a dropped visitor or agent may take to come back
@@ -27,6 +29,7 @@ IDLE_TIMEOUT_SECONDS = 20.0
 # The visitor's browser ends a request after REQUEST_TIMEOUT_SECONDS; the server waits a little
 # longer, for a visitor whose browser is gone or silent.
 SERVER_TIMEOUT_SECONDS = control.REQUEST_TIMEOUT_SECONDS + 5
+SESSION_WARNING_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,15 @@ class Timeouts:
     network: float = NETWORK_TIMEOUT_SECONDS
     idle: float = IDLE_TIMEOUT_SECONDS
     control_request: float = SERVER_TIMEOUT_SECONDS
+    session_limit: float | None = None
+
+    @property
+    def session_warning(self) -> float | None:
+        """When, after its start, a session with a limit is warned: a minute before its end
+        (at once for a limit of a minute or less)."""
+        if self.session_limit is None:
+            return None
+        return max(0.0, self.session_limit - SESSION_WARNING_SECONDS)
 
     @property
     def takeover_silence(self) -> float:

@@ -3,9 +3,10 @@
 Public names:
 
 - ``visitor_timer(code)``, ``agent_timer(code, agent_id)``, ``wait_timer(code)``,
-  ``control_timer(code, agent_id)``: the keys of the engine's timers: a dropped visitor's and a
-  dropped agent's network timeout, a session's wait for an agent, a request for control's
-  server timeout.
+  ``control_timer(code, agent_id)``, ``warning_timer(code)``, ``limit_timer(code)``: the keys of
+  the engine's timers: a dropped visitor's and a dropped agent's network timeout, a session's
+  wait for an agent, a request for control's server timeout, the session limit's warning and
+  end.
 - ``Timers(relay)``: ``fire(key)`` (the engine's callback) ends what waited too long, if it
   still waits; ``sweep()`` runs for as long as the relay does, ``sweep_once()`` is one round of
   it: a connection silent for the idle timeout is closed, one silent for the takeover silence
@@ -15,10 +16,15 @@ Every timer re-reads the record when it fires, so a timer that fires late or twi
 nothing wrong.
 """
 
+import math
+
+from cobrowse.core import protocol
 from cobrowse.core.session import Reasons
 from cobrowse.core.constants import CLOSE_IDLE
+from cobrowse.server.backends.broker import TO_AGENTS, TO_VISITOR
 from cobrowse.server.backends.records import attachment
 from cobrowse.server.relay.part import Part
+from cobrowse.server.relay.replies import SESSION_LIMIT_WARNING
 
 
 def visitor_timer(code: str) -> str:
@@ -37,6 +43,14 @@ def control_timer(code: str, agent_id: str) -> str:
     return "control:%s:%s" % (code, agent_id)
 
 
+def warning_timer(code: str) -> str:
+    return "warning:" + code
+
+
+def limit_timer(code: str) -> str:
+    return "limit:" + code
+
+
 class Timers(Part):
     """What the relay's timers and its idle sweep do."""
 
@@ -49,11 +63,25 @@ class Timers(Part):
         if kind == "visitor" and session["visitor"] is None:
             await self.relay.sessions.end(code, Reasons.NETWORK_TIMEOUT)
         elif kind == "agent" and attachment(session, rest[0]) is None:
-            await self.relay.sessions.agent_left(code, rest[0])
+            await self.relay.sessions.agent_left(code, rest[0], Reasons.NETWORK_TIMEOUT)
         elif kind == "wait" and not session["agents"]:
             await self.relay.sessions.end(code, Reasons.USER_TIMEOUT)
         elif kind == "control":
             await self.relay.controls.expired(code, rest[0])
+        elif kind == "warning":
+            await self.warn(code)
+        elif kind == "limit":
+            await self.relay.sessions.end(code, Reasons.SESSION_LIMIT)
+
+    async def warn(self, code: str) -> None:
+        """The session limit is near: visitor and agents are told when the session ends."""
+        timeouts = self.relay.timeouts
+        if timeouts.session_limit is None or timeouts.session_warning is None:
+            return
+        left = math.ceil(timeouts.session_limit - timeouts.session_warning)
+        text = protocol.encode("session_warning", message=SESSION_LIMIT_WARNING % left, endsIn=left)
+        await self.engine.publish(code, TO_VISITOR, 0, text)
+        await self.engine.publish(code, TO_AGENTS, 0, text)
 
     async def sweep(self) -> None:
         while True:

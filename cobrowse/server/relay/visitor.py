@@ -5,25 +5,40 @@ Public names:
 - ``VisitorMoves(relay)``: ``start``, ``resume``, ``page``, ``stop`` and ``navigated_away``,
   each ``move(conn, message, text)`` (the visitor's `view` is the view relay's,
   ``views.ViewFanOut.view``; remote control's are in ``control``).
+- ``start_client(address)``: what the start limit counts a visitor's starts by.
+
+A start is refused past the engine's ``starts`` limit for the visitor's address, and when the
+audit trail cannot record it; a session with a limit gets its warning and end timers.
 """
 
 from typing import Any
 
 from cobrowse.core import protocol
 from cobrowse.core.session import Reasons
+from cobrowse.server.audit import AuditUnavailable
 from cobrowse.server.backends.records import VISITOR, CodesExhausted
 from cobrowse.server.relay.connection import Connection
 from cobrowse.server.relay.part import Part
-from cobrowse.server.relay.replies import BUSY, SESSION_OVER, in_use
+from cobrowse.server.relay.replies import BUSY, SESSION_OVER, TOO_MANY_STARTS, RateLimited, in_use
 from cobrowse.server.relay.shapes import Message
 from cobrowse.server.relay.summary import public_agents, public_control
 from cobrowse.server.relay.timeouts import clamp_network_timeout
-from cobrowse.server.relay.timers import visitor_timer, wait_timer
+from cobrowse.server.relay.timers import limit_timer, visitor_timer, wait_timer, warning_timer
+
+
+def start_client(address: str) -> tuple[str, str]:
+    """What the start limit counts a visitor's starts by (apart from the join limit's clients)."""
+    return ("start", address)
 
 class VisitorMoves(Part):
     """What the visitor's messages do (see the module's docstring)."""
 
     async def start(self, conn: Connection, message: Message, text: str) -> None:
+        # A connection whose address is unknown (a test's, in process) is not limited by it.
+        if conn.address is not None:
+            wait = await self.engine.starts.retry_after(start_client(conn.address))
+            if wait:
+                raise RateLimited(wait, TOO_MANY_STARTS)
         timeout = clamp_network_timeout(message.get("networkTimeout"))
         try:
             session = await self.store.create(message["siteCode"], message.get("SID"), message.get("url"),
@@ -31,9 +46,17 @@ class VisitorMoves(Part):
         except CodesExhausted:
             raise protocol.ProtocolError("unavailable", BUSY)
         code = session["accessCode"]
+        try:
+            self.audit.must("session_started", session, client=conn.address, url=session["url"])
+        except AuditUnavailable:
+            await self.store.end(code)
+            raise
+        if conn.address is not None:
+            await self.engine.starts.failed(start_client(conn.address))
         await self.store.attach(code, VISITOR, conn.id)
         await self.relay.here.attach(conn, code, VISITOR)
         await self.engine.schedule(wait_timer(code), self.relay.timeouts.agent_wait)
+        await self._limit(code)
         self.relay.here.send(conn, protocol.encode("started", accessCode=code, SID=session["SID"],
                                                    token=session["token"]))
 
@@ -56,6 +79,7 @@ class VisitorMoves(Part):
         if token is None:
             raise protocol.ProtocolError("no_session", SESSION_OVER)
         await self.engine.cancel(visitor_timer(code))
+        self.audit.note("session_resumed", session, client=conn.address, url=changes.get("url"))
         await self.relay.here.attach(conn, code, VISITOR)
         self.relay.here.send(conn, protocol.encode("resumed", accessCode=code, SID=session["SID"], token=token,
                                                    agents=public_agents(session), control=public_control(session)))
@@ -67,7 +91,14 @@ class VisitorMoves(Part):
         await self.relay.sessions.broadcast(code)
 
     async def stop(self, conn: Connection, message: Message, text: str) -> None:
-        await self.relay.sessions.end(conn.where()[0], message["reason"])
+        await self.relay.sessions.end(conn.where()[0], message["reason"], client=conn.address)
 
     async def navigated_away(self, conn: Connection, message: Message, text: str) -> None:
-        await self.relay.sessions.end(conn.where()[0], Reasons.NAVIGATED_AWAY, message["url"])
+        await self.relay.sessions.end(conn.where()[0], Reasons.NAVIGATED_AWAY, message["url"], client=conn.address)
+
+    async def _limit(self, code: str) -> None:
+        """A new session's warning and end, if sessions have a limit."""
+        timeouts = self.relay.timeouts
+        if timeouts.session_limit is not None and timeouts.session_warning is not None:
+            await self.engine.schedule(warning_timer(code), timeouts.session_warning)
+            await self.engine.schedule(limit_timer(code), timeouts.session_limit)

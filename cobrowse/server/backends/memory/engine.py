@@ -2,14 +2,15 @@
 
 Public names:
 
-- ``MemoryEngine(store=None, limiter=None, views=None, *, clock=None)``: the ``engine.Engine``
-  of one process: publications are function calls, timers the clock's (a ``clock.Clock``, the
-  loop's by default, which the store and limiter it builds go by too).
+- ``MemoryEngine(store=None, limiter=None, views=None, *, clock=None, start_limit=START_LIMIT)``:
+  the ``engine.Engine`` of one process: publications are function calls, timers the clock's (a
+  ``clock.Clock``, the loop's by default, which the store and limiters it builds go by too);
+  ``start_limit`` session starts per client address a minute.
 """
 
 from cobrowse.server.backends.broker import VIEW, Deliver
 from cobrowse.server.backends.engine import Recovered
-from cobrowse.server.backends.limiter import JoinLimiter
+from cobrowse.server.backends.limiter import START_LIMIT, START_WINDOW_SECONDS, JoinLimiter
 from cobrowse.server.backends.memory.limiter import MemoryJoinLimiter
 from cobrowse.server.backends.memory.store import MemoryStore
 from cobrowse.server.backends.memory.timers import MemoryTimers
@@ -27,10 +28,11 @@ class MemoryEngine:
     process = "local"
 
     def __init__(self, store: SessionStore | None = None, limiter: JoinLimiter | None = None,
-                 views: ViewLog | None = None, *, clock: Clock | None = None) -> None:
+                 views: ViewLog | None = None, *, clock: Clock | None = None, start_limit: int = START_LIMIT) -> None:
         clock = clock or LoopClock()
         self.store: SessionStore = store or MemoryStore(clock)
         self.limiter: JoinLimiter = limiter or MemoryJoinLimiter(clock=clock)
+        self.starts: JoinLimiter = MemoryJoinLimiter(start_limit, START_WINDOW_SECONDS, clock)
         self.views: ViewLog = views or MemoryViewLog()
         self.timers = MemoryTimers(clock)
         self._deliver: Deliver | None = None

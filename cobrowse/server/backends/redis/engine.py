@@ -2,12 +2,13 @@
 
 Public names:
 
-- ``RedisEngine(url, *, clock=None, wall=time.time)``: the ``engine.Engine`` of
-  ``serve --redis URL``: its ``store``, ``limiter`` and ``views`` (``redis.store``,
-  ``redis.limiter``, ``redis.views``), publications (``redis.broker``), heartbeats
-  (``redis.presence``) and timers (``redis.timers``) on one pool of connections. ``clock``
-  (a ``clock.Clock``, the loop's by default) paces its heartbeats and polls; ``wall`` is the
-  time of day, which the timers' deadlines and the failed joins are put on.
+- ``RedisEngine(url, *, clock=None, wall=time.time, start_limit=START_LIMIT)``: the
+  ``engine.Engine`` of ``serve --redis URL``: its ``store``, ``limiter``, ``starts`` (the
+  ``--start-limit``, a ``redis.limiter`` too) and ``views`` (``redis.store``, ``redis.limiter``,
+  ``redis.views``), publications (``redis.broker``), heartbeats (``redis.presence``) and timers
+  (``redis.timers``) on one pool of connections. ``clock`` (a ``clock.Clock``, the loop's by
+  default) paces its heartbeats and polls; ``wall`` is the time of day, which the timers'
+  deadlines, the failed joins and the starts are put on.
 
 Redis going away never takes the process down: calls raise ``Unavailable``, the outage is logged
 once, ``health()`` says why until a heartbeat gets through again (``redis.guard``).
@@ -21,6 +22,7 @@ from collections.abc import Callable
 
 from cobrowse.server.backends.broker import Deliver
 from cobrowse.server.backends.engine import Recovered
+from cobrowse.server.backends.limiter import START_LIMIT, START_WINDOW_SECONDS
 from cobrowse.server.backends.outage import Unavailable
 from cobrowse.server.backends.presence import Died
 from cobrowse.server.backends.redis.broker import RedisBroker
@@ -39,7 +41,8 @@ log = logging.getLogger("cobrowse")
 class RedisEngine:
     """Shared state in Redis at ``url``, for process ``process`` (a random id)."""
 
-    def __init__(self, url: str, *, clock: Clock | None = None, wall: Callable[[], float] = time.time) -> None:
+    def __init__(self, url: str, *, clock: Clock | None = None, wall: Callable[[], float] = time.time,
+                 start_limit: int = START_LIMIT) -> None:
         self.url = url
         self.process = secrets.token_hex(6)
         self.clock = clock or LoopClock()
@@ -47,6 +50,7 @@ class RedisEngine:
         self.redis = connect(url)
         self.store = guarded(RedisStore(self.redis), self.guard)
         self.limiter = guarded(RedisJoinLimiter(self.redis, wall=wall), self.guard)
+        self.starts = guarded(RedisJoinLimiter(self.redis, start_limit, START_WINDOW_SECONDS, wall), self.guard)
         self.views = guarded(RedisViewLog(self.redis), self.guard)
         self.broker = RedisBroker(self.redis, self.guard, self.process, self.views, self.clock)
         self.presence = RedisPresence(self.redis, self.process)
