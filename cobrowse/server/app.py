@@ -3,15 +3,17 @@
 Public names:
 
 - ``create_app(agent_key, store=None, root=ROOT, *, agent_wait_timeout, network_timeout,
-  idle_timeout, allowed_origins, limiter, view_log, engine, compiler)``: the application.
+  idle_timeout, allowed_origins, limiter, view_log, engine, compiler, tokens)``: the
+  application.
 - ``serve(relay, conn)``: feed one WebSocket's frames to the relay.
 
 Routes: the files of ``files.SiteFiles`` (``/`` and ``/demo/``, ``/static/``,
 ``/cobrowse/manifest.json`` and ``/pyscript.toml``, ``/cobrowse/**.py`` and ``.mpy``,
-``/agent/**``), ``/agent`` (the agent console, behind the agent key: ``gate``), ``/healthz``
+``/agent/**``), ``/agent`` and ``/api/*`` (the agent console, signing in, the supervisors'
+list: ``agents``), ``/healthz``
 (200 while this process reaches its shared state, else 503), ``/ws/visitor`` and ``/ws/agent``
 (the wire protocol of ``docs/protocol.md``, handled by ``relay.Relay``, behind the Origin check
-and, for agents, the agent key).
+and, for agents, a sign-in: ``signin``).
 
 Options of ``create_app``: a session with no agent for ``agent_wait_timeout`` seconds ends as
 ``USER_TIMEOUT``; a visitor whose connection dropped may resume within its session's network
@@ -19,7 +21,9 @@ timeout (the page's, else ``network_timeout``), an agent may rejoin within ``net
 a connection silent for ``idle_timeout`` seconds is closed; ``allowed_origins`` are the page
 origins allowed besides the server's own. ``engine`` holds what the server processes share
 (``engine.MemoryEngine``, the default, builds one from ``store``, ``limiter`` and ``view_log``);
-``compiler`` makes the core's bytecode (``bytecode.Compiler()`` by default).
+``compiler`` makes the core's bytecode (``bytecode.Compiler()`` by default). Agents sign in with
+the shared ``agent_key`` (None: off) or with tokens that ``tokens`` (a ``tokens.TokenVerifier``)
+verifies.
 """
 
 import asyncio
@@ -39,8 +43,12 @@ from cobrowse.server.backends.engine import Engine
 from cobrowse.server.backends.memory.engine import MemoryEngine
 from cobrowse.server.bytecode import Compiler
 from cobrowse.server.files import ROOT, SiteFiles
-from cobrowse.server.gate import AgentKey, PageOrigin, client_address
+from cobrowse.core.constants import CLOSE_UNAUTHORIZED
+from cobrowse.server.agents import AgentRoutes
+from cobrowse.server.gate import PageOrigin, client_address, refuse
 from cobrowse.server.relay import AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS, Relay
+from cobrowse.server.signin import SignIn
+from cobrowse.server.tokens import BadToken, TokenVerifier
 
 
 class Held(Protocol):
@@ -50,17 +58,18 @@ class Held(Protocol):
     socket: WebSocket
 
 
-def create_app(agent_key: str, store: Any = None, root: Path = ROOT, *,
+def create_app(agent_key: str | None, store: Any = None, root: Path = ROOT, *,
                agent_wait_timeout: float = AGENT_WAIT_TIMEOUT_SECONDS, network_timeout: float = NETWORK_TIMEOUT_SECONDS,
                idle_timeout: float = IDLE_TIMEOUT_SECONDS, allowed_origins: Iterable[str] = (), limiter: Any = None,
-               view_log: Any = None, engine: Engine | None = None, compiler: Compiler | None = None) -> Starlette:
+               view_log: Any = None, engine: Engine | None = None, compiler: Compiler | None = None,
+               tokens: TokenVerifier | None = None) -> Starlette:
     """The Starlette application (see the module's docstring for its options)."""
     engine = engine or MemoryEngine(store, limiter, view_log)
     relay = Relay(engine, agent_wait_timeout=agent_wait_timeout, network_timeout=network_timeout,
                   idle_timeout=idle_timeout)
     files = SiteFiles(Path(root), compiler)
     allowed_origins = tuple(allowed_origins)
-    key = Middleware(AgentKey, key=agent_key)
+    sign_in = SignIn(tokens, agent_key)
 
     async def healthz(request: Request) -> JSONResponse:
         problem = engine.health()
@@ -73,9 +82,14 @@ def create_app(agent_key: str, store: Any = None, root: Path = ROOT, *,
         await serve(relay, await relay.open(socket, "visitor"))
 
     async def agent_socket(socket: WebSocket) -> None:
+        try:
+            identity = sign_in.who(socket)
+        except BadToken as error:
+            await refuse(socket, "unauthorized", error.cause, CLOSE_UNAUTHORIZED)
+            return
         await socket.accept()
-        client = (socket.query_params.get("key", ""), client_address(socket.client.host if socket.client else ""))
-        await serve(relay, await relay.open(socket, "agent", client))
+        client = (identity.id or "", client_address(socket.client.host if socket.client else ""))
+        await serve(relay, await relay.open(socket, "agent", client, identity))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -86,12 +100,11 @@ def create_app(agent_key: str, store: Any = None, root: Path = ROOT, *,
         yield
         await relay.stop()
 
-    routes = files.routes() + [
-        Route("/agent", files.console_page, middleware=[key]),
+    routes = AgentRoutes(sign_in, engine.store, files.console_page).routes() + files.routes() + [
         Route("/healthz", healthz),
         WebSocketRoute("/ws/visitor", visitor_socket,
                        middleware=[Middleware(PageOrigin, allowed_origins, any_unless_listed=True)]),
-        WebSocketRoute("/ws/agent", agent_socket, middleware=[Middleware(PageOrigin, allowed_origins), key]),
+        WebSocketRoute("/ws/agent", agent_socket, middleware=[Middleware(PageOrigin, allowed_origins)]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.relay = relay

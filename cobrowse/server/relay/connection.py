@@ -4,14 +4,16 @@ Public names:
 
 - ``Socket``: what the relay needs of a socket: ``send_text(text)`` and ``close(code)``
   (Starlette's ``WebSocket``, or a test's fake).
-- ``Connection(conn_id, socket, role, client, now)``: the socket, what it is attached to, and
-  the queue that one task at a time sends in order.
+- ``Connection(conn_id, socket, role, client, now, identity=None)``: the socket, who it is,
+  what it is attached to, and the queue that one task at a time sends in order.
 - ``QUEUE_CHARS``: what one connection may have waiting to be sent, in characters.
 """
 
 import asyncio
 import collections
 from typing import Any, Protocol
+
+from cobrowse.server.tokens import Identity
 
 # Two full view logs. An agent past it is sent the view afresh instead; a visitor past it is
 # closed.
@@ -28,7 +30,8 @@ class Connection:
     """One open WebSocket of this process.
 
     ``id`` is unique in the deployment (``process.number``); ``role`` is ``"visitor"`` or
-    ``"agent"``; ``client`` is what the join limit counts an agent by; ``code`` and ``who``
+    ``"agent"``; ``client`` is what the join limit counts an agent by; ``identity`` who an agent signed in as
+(``tokens.Identity``; None for the shared key given to the relay alone); ``code`` and ``who``
     (``VISITOR`` or the agent's id) say what it is attached to, None before a start, resume,
     join or rejoin; ``last`` is when its last frame came (the relay's clock); ``silent`` whether
     the record says it went quiet; ``closed`` is set once the server gave up on it: nothing more
@@ -40,14 +43,16 @@ class Connection:
     log, live views wait in ``pending``.
     """
 
-    __slots__ = ("id", "socket", "role", "client", "code", "who", "last", "silent", "closed", "close_code",
+    __slots__ = ("id", "socket", "role", "client", "identity", "code", "who", "last", "silent", "closed", "close_code",
                  "queue", "queued", "writer", "view_seq", "pending")
 
-    def __init__(self, conn_id: str, socket: Socket, role: str, client: Any, now: float) -> None:
+    def __init__(self, conn_id: str, socket: Socket, role: str, client: Any, now: float,
+                 identity: Identity | None = None) -> None:
         self.id = conn_id
         self.socket = socket
         self.role = role
         self.client = client
+        self.identity = identity
         self.code: str | None = None
         self.who: str | None = None
         self.last = now

@@ -3,8 +3,8 @@
 Public names:
 
 - ``Relay(engine, *, agent_wait_timeout, network_timeout, idle_timeout, control_timeout,
-  clock)``: this process's side of every session. ``open(socket, role, client)`` gives a
-  ``Connection`` for an accepted socket, ``receive(conn, text)`` handles one frame from it,
+  clock)``: this process's side of every session. ``open(socket, role, client, identity)`` gives
+  a ``Connection`` for an accepted socket (``identity``: who a signed-in agent is), ``receive(conn, text)`` handles one frame from it,
   ``closed(conn)`` its end; ``drain()`` hands every connection on to the other processes;
   ``start()``, ``stop()``; ``deliver(code, kind, number, text)`` is the engine's callback.
 
@@ -39,6 +39,7 @@ from cobrowse.server.relay.timeouts import (AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIM
 from cobrowse.server.relay.timers import Timers
 from cobrowse.server.relay.views import ViewFanOut
 from cobrowse.server.relay.visitor import VisitorMoves
+from cobrowse.server.tokens import Identity
 
 DIRECTIONS = {"visitor": protocol.VISITOR_TO_SERVER, "agent": protocol.AGENT_TO_SERVER}
 # What a connection is told of a move out of order: one that needs a session before it is in
@@ -106,9 +107,9 @@ class Relay:
             self.sweeper.cancel()
         await self.engine.stop()
 
-    async def open(self, socket: Socket, role: str, client: Any = None) -> Connection:
+    async def open(self, socket: Socket, role: str, client: Any = None, identity: Identity | None = None) -> Connection:
         await self.start()
-        return self.here.open(socket, role, client)
+        return self.here.open(socket, role, client, identity)
 
     async def closed(self, conn: Connection) -> None:
         """The socket is gone: its session waits for it to come back."""

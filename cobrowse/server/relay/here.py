@@ -3,7 +3,7 @@ what is done with a message one of them cannot take.
 
 Public names:
 
-- ``Here(engine, clock, tasks, resync)``: ``open(socket, role, client)`` registers a new
+- ``Here(engine, clock, tasks, resync)``: ``open(socket, role, client, identity)`` registers a new
   ``Connection``, ``gone(conn)`` a closed one; ``attach(conn, code, who)`` attaches it to a
   session here (subscribing this process to the session's publications while it holds any of
   its connections), ``forget(conn)`` takes it out again; ``codes()`` are the sessions with a
@@ -23,6 +23,7 @@ from cobrowse.server.backends.engine import Engine
 from cobrowse.server.clock import Clock
 from cobrowse.server.relay.connection import Connection, Socket
 from cobrowse.server.relay.tasks import Tasks
+from cobrowse.server.tokens import Identity
 
 
 class Here:
@@ -42,9 +43,9 @@ class Here:
         self._attached: dict[str, dict[str, Connection]] = {}  # code -> {who: Connection}
         self._numbers = itertools.count(1)
 
-    def open(self, socket: Socket, role: str, client: Any = None) -> Connection:
+    def open(self, socket: Socket, role: str, client: Any = None, identity: Identity | None = None) -> Connection:
         conn_id = "%s.%d" % (self.engine.process, next(self._numbers))
-        conn = Connection(conn_id, socket, role, client, self.clock.time())
+        conn = Connection(conn_id, socket, role, client, self.clock.time(), identity)
         self.connections[conn_id] = conn
         return conn
 
