@@ -110,7 +110,9 @@ class ServerProcess(Endpoint):
         self.base = "http://127.0.0.1:%d" % self.port
         self.ws = "ws://127.0.0.1:%d" % self.port
         self.key = agent_key
-        command = [*prefix, *program, "serve", "--port", str(self.port), "--agent-key", agent_key, *args]
+        # ``agent_key=None``: no ``--agent-key`` (the shared key is off once a token key is given).
+        key = ("--agent-key", agent_key) if agent_key else ()
+        command = [*prefix, *program, "serve", "--port", str(self.port), *key, *args]
         self.process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, preexec_fn=preexec_fn)
         self.pid = self.process.pid
