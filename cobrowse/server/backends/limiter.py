@@ -7,7 +7,7 @@ Public names:
 - ``retry_after(times, attempts, window, now)``: the wait a client's recent failures earn it.
 - ``JOIN_ATTEMPTS``, ``JOIN_WINDOW_SECONDS``: the default limit.
 
-A client is any hashable key; the server uses ``(agent key, remote address)``. A client that
+A client is any hashable key; the server uses ``(agent token's sub or "", remote address)``. A client that
 has failed ``attempts`` times within the last ``window`` seconds is refused until the oldest of
 those failures is ``window`` seconds old. Refused joins are not counted, so waiting the time
 given is always enough.
