@@ -7,7 +7,7 @@ Public names:
   shared key (None: off). ``who(connection)`` is the ``tokens.Identity`` of a request or socket,
   or raises ``tokens.BadToken`` with the cause (logged once, with the ``sub`` if readable, never
   the token); ``trade(token)`` and ``trade_key(key)`` sign in with a token or the key and give
-  ``(identity, cookie value)``; ``set_cookie(response, value, identity, https)`` and
+  ``(identity, cookie value)``, ``key_holder(key)`` checks the key alone; ``set_cookie(response, value, identity, https)`` and
   ``clear_cookie(response)``.
 - ``COOKIE``: the cookie's name; ``KEY_SIGN_IN_SECONDS``: how long the shared key's sign-in lasts.
 
@@ -15,8 +15,9 @@ A connection shows who it is by ``Authorization: Bearer TOKEN`` (non-browser cli
 cookie (the console: HttpOnly, SameSite=Strict, Secure over HTTPS, expiring with the token), or,
 on sockets, ``?key=KEY`` while the shared key is on (scripts and tests; the console never puts
 it in a URL). The cookie holds the customer's token as it was signed, or, for the shared key, a
-token this server signs with a secret derived from the key (issuer ``KEY_ISSUER``), so that every
-process given the same key accepts it and nothing needs to be stored.
+token this server signs with a secret derived from the key (issuer ``KEY_ISSUER``, and
+``KEY_ISSUER`` as the ``kid`` of its header, which tells the two apart without decoding the
+claims), so that every process given the same key accepts it and nothing needs to be stored.
 """
 
 import hashlib
@@ -65,13 +66,13 @@ class SignIn:
             return self.verified(cookie)
         key = connection.query_params.get("key")
         if connection.scope["type"] == "websocket" and key is not None:
-            return self.trade_key(key)[0]
+            return self.key_holder(key)
         raise BadToken(WRONG_KEY if self.tokens is None else SIGN_IN)
 
     def verified(self, token: str) -> Identity:
         """The identity of a customer's token or of this server's shared-key cookie."""
         try:
-            if _issuer(token) == KEY_ISSUER:
+            if _key_id(token) == KEY_ISSUER:
                 if self.key_cookies is None:
                     raise BadToken(KEY_OFF)
                 claims = jwt.decode(token, self.key_cookies.key, algorithms=["HS256"], issuer=KEY_ISSUER)
@@ -95,14 +96,21 @@ class SignIn:
             raise BadToken("Your agent token has expired")
         return identity, token
 
-    def trade_key(self, key: str) -> tuple[Identity, str]:
-        """Sign in with the shared key: ``(identity, cookie value)``; ``BadToken`` if wrong."""
-        if self.agent_key is None or self.key_cookies is None:
+    def key_holder(self, key: str) -> Identity:
+        """The identity of whoever gives the shared key ``key``; ``BadToken`` if it is wrong or off."""
+        if self.agent_key is None:
             raise BadToken(KEY_OFF)
         if not hmac.compare_digest(key.encode(), self.agent_key.encode()):
             raise BadToken(WRONG_KEY)
+        return Identity(None, None)
+
+    def trade_key(self, key: str) -> tuple[Identity, str]:
+        """Sign in with the shared key: ``(identity, cookie value)``; ``BadToken`` if wrong."""
+        self.key_holder(key)
+        assert self.key_cookies is not None, "the key's cookies are signed while the key is on"
         expires = self.wall() + KEY_SIGN_IN_SECONDS
-        value = jwt.encode({"iss": KEY_ISSUER, "exp": int(expires)}, self.key_cookies.key, algorithm="HS256")
+        value = jwt.encode({"iss": KEY_ISSUER, "exp": int(expires)}, self.key_cookies.key, algorithm="HS256",
+                           headers={"kid": KEY_ISSUER})
         return Identity(None, None, AGENT, None, float(int(expires))), value
 
     def set_cookie(self, response: Response, value: str, identity: Identity, https: bool) -> None:
@@ -115,9 +123,9 @@ class SignIn:
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
 
 
-def _issuer(token: str) -> object:
-    """The ``iss`` a token claims, unverified (which key to check it with), or None."""
+def _key_id(token: str) -> object:
+    """The ``kid`` of a token's header, unverified (which key to check it with), or None."""
     try:
-        return jwt.decode(token, options={"verify_signature": False}).get("iss")
+        return jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError:
         return None
