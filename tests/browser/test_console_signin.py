@@ -9,7 +9,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from support.browser import boot, start, wait_heard, heard
+from support.axe import assert_accessible
+from support.browser import boot, heard, start, wait_heard
 from support.processes import ServerProcess
 from support.tokens import SECRET, agent_token
 
@@ -31,8 +32,7 @@ def visitor_session(new_page, site, server):
 
 
 def signed_in(new_page, server, token):
-    agent = new_page(server.base + "/agent#token=" + token)
-    return agent
+    return new_page(server.base + "/agent#token=" + token)
 
 
 def session_heading(agent, code):
@@ -75,6 +75,7 @@ def test_a_bad_token_leaves_the_console_on_its_sign_in_screen_saying_why(new_pag
     expect(agent.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(agent.get_by_label("Access code")).to_be_hidden()
     assert agent.url == token_server.base + "/agent"
+    assert_accessible(agent)
     agent.reload()
     expect(agent.get_by_role("heading", name="Sign in")).to_be_visible()
 
@@ -105,6 +106,7 @@ def test_a_supervisor_sees_the_live_sessions_and_joins_one_with_a_click(new_page
     expect(row).to_be_visible()
     expect(row).to_contain_text(SITE_CODE)
     expect(row).to_contain_text("ACTIVE:WAIT")
+    assert_accessible(supervisor)
     supervisor.get_by_role("button", name="Join session " + code).click()
     expect(session_heading(supervisor, code)).to_be_visible()
     connected, = wait_heard(visitor, "AgentConnected")
