@@ -6,7 +6,10 @@
  * `joined(id, token)`, `leave()`, `retrySoon(ws)`, and `agentId` (this agent's id in the session,
  * once the server has answered "joined"). handlers: `message(ws, message)` for each message of
  * the current socket, `reconnecting()` while a lost connection is being rejoined, `gone()` when
- * it could not be.
+ * it could not be, `replaced()` when this agent opened the session in another console, and
+ * `expired()` when the sign-in ended before a connection (nothing connects then).
+ *
+ * The socket carries no secret in its URL: the browser sends the sign-in cookie.
  *
  * A lost connection is rejoined with the session's token for up to the network timeout, with
  * the widget's jittered, capped backoff; a socket silent for SILENCE_MS is taken for lost even
@@ -14,9 +17,10 @@
  */
 
 import {
-  CLOSE_DRAINING, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, RECONNECT_CAP_SECONDS, RECONNECT_FIRST_SECONDS, SILENCE_MS,
+  CLOSE_DRAINING, CLOSE_REPLACED, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, RECONNECT_CAP_SECONDS, RECONNECT_FIRST_SECONDS, SILENCE_MS,
   VERSION,
 } from "./shared.js";
+import { expired } from "./signin.js";
 import { loadToken, saveToken } from "./storage.js";
 
 const NETWORK_TIMEOUT_MS = NETWORK_TIMEOUT_SECONDS * 1000;
@@ -24,9 +28,8 @@ const RECONNECT_FIRST_MS = RECONNECT_FIRST_SECONDS * 1000;
 const RECONNECT_CAP_MS = RECONNECT_CAP_SECONDS * 1000;
 
 function socketUrl() {
-  const key = new URLSearchParams(location.search).get("key") || "";
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return scheme + "//" + location.host + "/ws/agent?key=" + encodeURIComponent(key);
+  return scheme + "//" + location.host + "/ws/agent";
 }
 
 export class Link {
@@ -113,8 +116,14 @@ export class Link {
     saveToken(token);
   }
 
-  // Open a socket whose first message is `first`: a join, or a rejoin with the token.
+  // Open a socket whose first message is `first`: a join, or a rejoin with the token; not once
+  // the sign-in is over.
   connect(first) {
+    if (expired()) {
+      this.drop();
+      this.handlers.expired();
+      return;
+    }
     const ws = new WebSocket(socketUrl());
     this.socket = ws;
     this.agentId = null;
@@ -139,7 +148,13 @@ export class Link {
     });
     // A failed connection fires "error" and then "close", so "close" alone covers both.
     ws.addEventListener("close", (event) => {
-      if (ws === this.socket) {
+      if (ws !== this.socket) {
+        return;
+      }
+      if (event.code === CLOSE_REPLACED) {
+        this.drop();
+        this.handlers.replaced();
+      } else {
         this.lost(event.code === CLOSE_DRAINING);
       }
     });

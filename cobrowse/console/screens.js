@@ -1,9 +1,9 @@
 /*
- * screens.js: what the console shows. The join form, or the session joined: its code, the
- * visitor's state and page, the agents in it, remote control and the live view.
+ * screens.js: what the console shows. The sign-in screen, the join form, or the session joined:
+ * its code, the visitor's state and page, the agents in it, remote control and the live view.
  *
- * Exports showForm(), showSession(session, agentId), render(session, agentId) (a session
- * broadcast) and endedText(reason, url).
+ * Exports showSignIn(), showForm(), showSession(session, agentId), render(session, agentId) (a
+ * session broadcast) and endedText(reason, url).
  */
 
 import { REASONS } from "./shared.js";
@@ -30,11 +30,25 @@ export function endedText(reason, url) {
   }
 }
 
-export function showForm() {
+// Leave the session's workspace (if it showed) for one of the screens outside a session.
+function leaveWorkspace() {
   stopView();
   showControl(null);
   document.body.classList.remove("workspace");
   page.panel.hidden = true;
+}
+
+export function showSignIn() {
+  leaveWorkspace();
+  page.form.hidden = true;
+  page.liveSessions.hidden = true;
+  page.signedIn.hidden = true;
+  page.signInBox.hidden = false;
+}
+
+export function showForm() {
+  leaveWorkspace();
+  page.signInBox.hidden = true;
   page.form.hidden = false;
   page.joinButton.disabled = false;
   page.codeInput.focus();
@@ -43,6 +57,7 @@ export function showForm() {
 export function showSession(session, agentId) {
   document.body.classList.add("workspace");
   page.form.hidden = true;
+  page.signInBox.hidden = true;
   page.panel.hidden = false;
   page.leaveButton.disabled = false;
   page.endButton.disabled = false;

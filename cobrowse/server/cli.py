@@ -1,6 +1,12 @@
 """Command line: ``python -m cobrowse serve [--host H] [--port P] [--agent-key K] [options]``, and
 ``python -m cobrowse audit PATH... [--code CODE] [--agent ID]`` (``audit.report``).
 
+Agents sign in with the shared ``--agent-key`` (a random one when absent), or with tokens signed
+by the customer's backend: ``--agent-jwt-secret SECRET`` (HS256) or ``--agent-jwt-public-key
+FILE`` (PEM: RS256 or ES256 by the key's type), with ``--agent-jwt-audience`` and
+``--agent-jwt-issuer`` then required in every token. With a token key and no ``--agent-key``, the
+shared key is off.
+
 ``--redis redis://HOST:PORT/DB`` (or ``COBROWSE_REDIS_URL``) keeps every piece of shared state
 in Redis, so that any number of such processes serve the same sessions; without it, one process
 keeps them in memory. SIGTERM drains: the process stops taking connections, hands its sessions
@@ -17,6 +23,7 @@ Public names:
 - ``size(text)``: a number of bytes, or of KiB, MiB, GiB (argparse type).
 - ``minutes(text)``: a ``--session-limit`` of 1 to 720 minutes (argparse type).
 - ``positive(text)``: a whole number above 0 (argparse type).
+- ``token_verifier(args)``: the ``tokens.TokenVerifier`` the options ask for, or None.
 """
 
 import argparse
@@ -24,7 +31,11 @@ import ipaddress
 import os
 import secrets
 import sys
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from cobrowse.server.tokens import TokenVerifier
 
 
 def seconds(text: str) -> float:
@@ -112,10 +123,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def token_verifier(args: argparse.Namespace) -> "TokenVerifier | None":
+    """The verifier of agent tokens the options ask for, or None; SystemExit for a bad key."""
+    from cobrowse.server.tokens import TokenVerifier
+
+    if args.agent_jwt_secret and args.agent_jwt_public_key:
+        sys.exit("cobrowse: give --agent-jwt-secret or --agent-jwt-public-key, not both")
+    if args.agent_jwt_secret:
+        return TokenVerifier.from_secret(args.agent_jwt_secret, args.agent_jwt_audience, args.agent_jwt_issuer)
+    if not args.agent_jwt_public_key:
+        if args.agent_jwt_audience or args.agent_jwt_issuer:
+            sys.exit("cobrowse: --agent-jwt-audience and --agent-jwt-issuer need a token key")
+        return None
+    try:
+        with open(args.agent_jwt_public_key, "rb") as pem:
+            return TokenVerifier.from_public_key(pem.read(), args.agent_jwt_audience, args.agent_jwt_issuer)
+    except (OSError, ValueError) as error:
+        sys.exit("cobrowse: --agent-jwt-public-key %s: %s" % (args.agent_jwt_public_key, error))
+
+
 def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
-    serve.add_argument("--agent-key", help="the key agents need; a random one when absent")
+    serve.add_argument("--agent-key", help="the shared key agents may sign in with; a random one when absent, "
+                                            "none when a token key is given")
+    serve.add_argument("--agent-jwt-secret", default=os.environ.get("COBROWSE_AGENT_JWT_SECRET") or None,
+                       metavar="SECRET", help="verify agents' HS256 tokens with SECRET "
+                                              "(default: $COBROWSE_AGENT_JWT_SECRET)")
+    serve.add_argument("--agent-jwt-public-key", default=os.environ.get("COBROWSE_AGENT_JWT_PUBLIC_KEY") or None,
+                       metavar="FILE", help="verify agents' RS256 or ES256 tokens with the PEM public key in FILE "
+                                            "(default: $COBROWSE_AGENT_JWT_PUBLIC_KEY)")
+    serve.add_argument("--agent-jwt-audience", metavar="AUD", help="the aud every agent token must name")
+    serve.add_argument("--agent-jwt-issuer", metavar="ISS", help="the iss every agent token must name")
     serve.add_argument("--agent-wait-timeout", type=seconds, default=300.0, metavar="SECONDS",
                        help="end a session that has had no agent for this long as USER_TIMEOUT (default 300)")
     serve.add_argument("--network-timeout", type=seconds, default=30.0, metavar="SECONDS",
@@ -171,7 +210,8 @@ def serve(args: argparse.Namespace) -> int:
     from cobrowse.server.backends.memory.views import MemoryViewLog
     from cobrowse.server.process import DrainingServer, uvicorn_config
 
-    key = args.agent_key or secrets.token_urlsafe(18)
+    tokens = token_verifier(args)
+    key = args.agent_key or (None if tokens else secrets.token_urlsafe(18))
     engine: Engine | None = None
     if args.redis:
         from cobrowse.server.backends.redis.engine import RedisEngine
@@ -180,7 +220,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(key, agent_wait_timeout=args.agent_wait_timeout, network_timeout=args.network_timeout,
                      idle_timeout=args.idle_timeout, allowed_origins=args.allowed_origin, engine=engine,
                      view_log=MemoryViewLog(budget=args.view_log_budget), audit=open_trail(args.audit_log),
-                     session_limit=args.session_limit, start_limit=args.start_limit)
+                     session_limit=args.session_limit, start_limit=args.start_limit, tokens=tokens)
     # With --audit-log -, standard output carries the audit trail: these lines go to stderr.
     out = sys.stderr if args.audit_log == "-" else sys.stdout
     if not args.allowed_origin and not is_loopback(args.host):
@@ -188,7 +228,11 @@ def serve(args: argparse.Namespace) -> int:
               "sessions on this server; list your sites with --allowed-origin", file=out, flush=True)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print("cobrowse: demo site   http://%s:%d/" % (shown, args.port), file=out, flush=True)
-    print("cobrowse: agent console http://%s:%d/agent?key=%s" % (shown, args.port, key), file=out, flush=True)
+    if key:
+        print("cobrowse: agent console http://%s:%d/agent?key=%s" % (shown, args.port, key), file=out, flush=True)
+    else:
+        print("cobrowse: agent console http://%s:%d/agent#token=JWT (agents sign in with a signed token: "
+              "docs/security.md)" % (shown, args.port), file=out, flush=True)
     DrainingServer(uvicorn_config(app, args.host, args.port, args.trusted_proxy), app.state.relay).run()
     return 0
 

@@ -1,65 +1,39 @@
-"""Who may use the server: the agent key, and the Origin of the browser pages that open sockets,
-checked by ASGI middleware on the routes and sockets they guard (``app``).
+"""Which pages may use the server: the Origin of the browser pages that open sockets, checked by
+ASGI middleware on the sockets it guards (``app``); who an agent is, is ``signin``'s.
 
 Public names:
 
-- ``AgentKey(app, key)``: only requests and sockets that give the agent key (query ``key``,
-  compared in constant time) reach ``app``; a page gets the 401 page, a socket an
-  ``unauthorized`` error and close code 4401.
 - ``PageOrigin(app, allowed_origins, any_unless_listed=False)``: only sockets that no browser
   page opened, or that a page of the server's own origin or of ``allowed_origins`` opened, reach
   ``app`` (with ``any_unless_listed``, any page's while no origin is listed); others get a
   ``forbidden_origin`` error and close code 4403.
 - ``normalize_origin(origin)``, ``same_origin(origin, host)``: the Origin comparison.
 - ``client_address(host)``: what the join limit counts by (an IPv4 address, an IPv6 /64).
-- ``CLOSE_UNAUTHORIZED``, ``CLOSE_FORBIDDEN_ORIGIN`` (from ``core.constants``): close codes of ``docs/protocol.md`` given
-  before a connection reaches the relay (``relay`` has the others).
+- ``refuse(socket, code, message, close_code)``: turn a socket away, saying why.
+- ``CLOSE_FORBIDDEN_ORIGIN`` (from ``core.constants``): the close code of ``docs/protocol.md``
+  given before a connection reaches the relay (``relay`` has the others).
 """
 
 import contextlib
-import hmac
 import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
-from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from cobrowse.core import protocol
-from cobrowse.core.constants import CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNAUTHORIZED
+from cobrowse.core.constants import CLOSE_FORBIDDEN_ORIGIN
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-UNAUTHORIZED_PAGE = ("<!doctype html><title>Unauthorized</title><h1>401 Unauthorized</h1>"
-                     "<p>The agent console needs the agent key: use the URL the server printed at start.</p>")
-
-
-class AgentKey:
-    """Lets through to ``app`` only what gives the agent key ``key``."""
-
-    def __init__(self, app: ASGIApp, key: str) -> None:
-        self.app = app
-        self.key = key.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        given = HTTPConnection(scope).query_params.get("key", "")
-        if hmac.compare_digest(given.encode(), self.key):
-            await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await refuse(WebSocket(scope, receive, send), "unauthorized", "Wrong or missing agent key",
-                         CLOSE_UNAUTHORIZED)
-        else:
-            await HTMLResponse(UNAUTHORIZED_PAGE, status_code=401)(scope, receive, send)
-
 
 class PageOrigin:
     """Lets through to ``app`` only sockets that a page of an allowed origin may open.
 
     A request without Origin does not come from a browser page, and so cannot be a page abusing
-    a visitor's or an agent's browser: it is let through (the agent key still guards the agent
-    endpoint). The server's own origin (the console, the demo site) is always allowed; other
+    a visitor's or an agent's browser: it is let through (the agent's sign-in still guards the
+    agent endpoint). The server's own origin (the console, the demo site) is always allowed; other
     origins must be listed, except with ``any_unless_listed`` (the visitor endpoint) while none is.
     """
 

@@ -43,7 +43,7 @@ def draws(monkeypatch, *numbers):
 
 def test_the_interfaces_are_protocols_of_coroutines():
     assert coroutine_names(SessionStore) == sorted([
-        "create", "get", "find", "update", "add_agent", "remove_agent", "end", "by_token", "new_token",
+        "create", "get", "sessions", "find", "update", "add_agent", "remove_agent", "end", "by_token", "new_token",
         "agent_by_token", "new_agent_token", "change", "attach", "detach", "mark_silent"])
     assert coroutine_names(JoinLimiter) == ["failed", "retry_after"]
     assert coroutine_names(ViewLog) == ["close", "drop", "read", "record"]
@@ -142,6 +142,23 @@ def test_lookup_by_code_and_by_sid(backend):
         assert await store.get("123456" if code != "123456" else "654321") is None
         assert await store.find("") is None
         assert await store.find(None) is None
+
+    backend(scenario)
+
+
+def test_sessions_lists_every_live_session_and_no_ended_one(backend):
+    async def scenario(made):
+        one, other = made.stores(2)
+        assert await one.sessions() == []
+        first = await one.create("S", sid="chat-1")
+        second = await other.create("T")
+        ended = await other.create("S")
+        await one.add_agent(first["accessCode"], {"id": "a1", "name": "Alice", "role": "agent", "token": "t"})
+        await one.end(ended["accessCode"])
+        for store in (one, other):
+            listed = sorted(await store.sessions(), key=lambda session: session["siteCode"])
+            assert [session["accessCode"] for session in listed] == [first["accessCode"], second["accessCode"]]
+            assert listed[0]["agents"] == [{"id": "a1", "name": "Alice", "role": "agent", "token": "t"}]
 
     backend(scenario)
 

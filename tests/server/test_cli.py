@@ -94,3 +94,37 @@ def test_with_the_audit_trail_on_standard_output_the_start_lines_go_to_stderr(mo
     assert main(["serve", "--audit-log", "-"]) == 0
     printed = capsys.readouterr()
     assert printed.out == "" and "agent console" in printed.err
+def serve_options(monkeypatch, *options):
+    """Run ``main(["serve", *options])`` up to the server's start, which is not made."""
+    monkeypatch.setattr(DrainingServer, "run", lambda self: None)
+    assert main(["serve", *options]) == 0
+
+
+def test_a_token_key_turns_the_shared_key_off_and_the_console_url_carries_no_key(monkeypatch, capsys):
+    serve_options(monkeypatch, "--agent-jwt-secret", "s" * 32)
+    printed = capsys.readouterr().out
+    assert "agent console http://127.0.0.1:8000/agent#token=JWT" in printed and "key=" not in printed
+    serve_options(monkeypatch, "--agent-jwt-secret", "s" * 32, "--agent-key", "shared")
+    assert "/agent?key=shared" in capsys.readouterr().out
+
+
+def test_the_token_key_may_come_from_the_environment(monkeypatch, capsys, tmp_path):
+    from support.tokens import ec_keys
+
+    pem = tmp_path / "agents.pem"
+    pem.write_bytes(ec_keys()[1])
+    monkeypatch.setenv("COBROWSE_AGENT_JWT_PUBLIC_KEY", str(pem))
+    serve_options(monkeypatch)
+    assert "#token=JWT" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("options, said", [
+    (["--agent-jwt-public-key", "/no/such/file.pem"], "No such file"),
+    (["--agent-jwt-public-key", __file__], "--agent-jwt-public-key"),
+    (["--agent-jwt-secret", "s", "--agent-jwt-public-key", __file__], "not both"),
+    (["--agent-jwt-audience", "cobrowse"], "need a token key"),
+])
+def test_a_bad_token_key_is_refused_at_start(options, said):
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", *options])
+    assert said in str(exited.value.code)

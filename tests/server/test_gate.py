@@ -51,8 +51,15 @@ def test_agent_page_with_wrong_key_is_401(server, query):
     assert b"join-form" not in body
 
 
-def test_agent_page_with_right_key_serves_the_form(server):
+def test_agent_page_with_right_key_trades_it_for_a_cookie_and_serves_the_form(server):
+    # The key leaves the address bar: the first load sets the sign-in cookie and redirects.
     status, headers, body = http_get(server, "/agent?key=" + server.key)
+    assert status == 303
+    assert headers["location"] == "/agent"
+    cookie = headers["set-cookie"]
+    assert cookie.startswith("cobrowse_agent=") and server.key not in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    status, headers, body = http_get(server, "/agent", headers={"Cookie": cookie.split(";")[0]})
     assert status == 200
     assert headers["content-type"].startswith("text/html")
     assert b'<form id="join-form"' in body

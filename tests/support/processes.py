@@ -119,7 +119,9 @@ class ServerProcess(Endpoint):
             # Every visitor of the tests comes from 127.0.0.1: the default limit would refuse
             # the suite's starts (tests that test the limit set it).
             args = (*args, "--start-limit", str(TESTS_START_LIMIT))
-        command = [*prefix, *program, "serve", "--port", str(self.port), "--agent-key", agent_key, *args]
+        # ``agent_key=None``: no ``--agent-key`` (the shared key is off once a token key is given).
+        key = ("--agent-key", agent_key) if agent_key else ()
+        command = [*prefix, *program, "serve", "--port", str(self.port), *key, *args]
         self.process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, preexec_fn=preexec_fn)
         self.pid = self.process.pid

@@ -11,7 +11,8 @@ Public names:
 - ``run_relays(steps, count, url, **options)``: the same with ``count`` relays on Redis at
   ``url``, each on an engine of its own (a server process of a deployment, in process), one
   clock for all: ``await steps(*locals)``.
-- ``Local``: one relay, its engine and clock. ``peer(role, address)`` opens a connection to it
+- ``Local``: one relay, its engine and clock. ``peer(role, address, identity)`` opens a
+  connection to it (an agent signed in as ``identity``, a ``tokens.Identity``, if given)
   (``support.wire``'s ``visitor(local)`` and ``agent(local)`` call it); ``advance(seconds)``
   moves the clock on, and the open peers ping every ``HEARTBEAT_SECONDS`` meanwhile, as the
   widget and the console do (a peer with ``heartbeat = False`` stays silent).
@@ -156,10 +157,10 @@ class Local:
         task.add_done_callback(self.tasks.discard)
 
     @contextlib.asynccontextmanager
-    async def peer(self, role, address=None):
+    async def peer(self, role, address=None, identity=None):
         opened = LocalPeer(self, role)
-        client = (AGENT_KEY, address) if role == "agent" else None
-        opened.conn = await self.relay.open(opened.socket, role, client, address)
+        client = (identity.id if identity else AGENT_KEY, address) if role == "agent" else None
+        opened.conn = await self.relay.open(opened.socket, role, client, address, identity)
         self.peers.append(opened)
         try:
             yield opened

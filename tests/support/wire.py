@@ -119,12 +119,17 @@ def visitor(server, origin=None):
     return _socket(server.ws + "/ws/visitor", protocol.SERVER_TO_VISITOR, origin=origin)
 
 
-def agent(server, query=None, address=None, origin=None):
-    """An agent's connection to ``server`` with the agent key (or ``query``), from ``address``."""
+def agent(server, query=None, address=None, origin=None, identity=None, token=None):
+    """An agent's connection to ``server`` with the agent key (or ``query``), from ``address``;
+    signed in as ``identity`` (a ``tokens.Identity``, in process) or with the signed ``token``
+    (``Authorization: Bearer``, to a server process) if given."""
     address = address or next(ADDRESSES)
     if hasattr(server, "peer"):
         assert query is None and origin is None, "the key and the Origin are the app's, not the relay's"
-        return server.peer("agent", address)
+        return server.peer("agent", address, identity)
+    if token is not None:
+        return _socket(server.ws + "/ws/agent" + (query or ""), protocol.SERVER_TO_AGENT, origin=origin,
+                       local_addr=(address, 0), max_size=None, additional_headers={"Authorization": "Bearer " + token})
     query = "?key=" + server.key if query is None else query
     # Views of big pages are larger than the client's default limit of 1 MiB.
     return _socket(server.ws + "/ws/agent" + query, protocol.SERVER_TO_AGENT, origin=origin,

@@ -10,7 +10,7 @@ Public names:
   address (``--start-limit``), which an engine's ``starts`` limiter counts: every start counts
   there as a failure does here.
 
-A client is any hashable key; the server uses ``(agent key, remote address)``. A client that
+A client is any hashable key; the server uses ``(agent token's sub or "", remote address)``. A client that
 has failed ``attempts`` times within the last ``window`` seconds is refused until the oldest of
 those failures is ``window`` seconds old. Refused joins are not counted, so waiting the time
 given is always enough.

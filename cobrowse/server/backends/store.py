@@ -34,6 +34,9 @@ class SessionStore(Protocol):
     async def get(self, code: str) -> Session | None:
         """The live session with this access code, or None."""
 
+    async def sessions(self) -> list[Session]:
+        """Every live session (the supervisors' list), in no particular order."""
+
     async def find(self, code_or_sid: str | None) -> Session | None:
         """The live session with this access code or external SID, or None."""
 

@@ -4,8 +4,8 @@ Public names:
 
 - ``Socket``: what the relay needs of a socket: ``send_text(text)`` and ``close(code)``
   (Starlette's ``WebSocket``, or a test's fake).
-- ``Connection(conn_id, socket, role, client, now, address)``: the socket, what it is attached
-  to, and the queue that one writer at a time sends in order.
+- ``Connection(conn_id, socket, role, client, now, address=None, identity=None)``: the socket,
+  who it is, what it is attached to, and the queue that one writer at a time sends in order.
 - ``QUEUE_CHARS``: what one connection may have waiting to be sent, in characters.
 """
 
@@ -14,6 +14,7 @@ import collections
 from typing import Any, Protocol
 
 from cobrowse.server.relay import eager
+from cobrowse.server.tokens import Identity
 
 # Two full view logs. An agent past it is sent the view afresh instead; a visitor past it is
 # closed.
@@ -32,7 +33,8 @@ class Connection:
     ``id`` is unique in the deployment (``process.number``); ``role`` is ``"visitor"`` or
     ``"agent"``; ``client`` is what the join limit counts an agent by; ``address`` the client's
     address (``gate.client_address``, as seen after ``--trusted-proxy``; None if unknown), which
-    the start limit counts and the audit trail names; ``code`` and ``who``
+    the start limit counts and the audit trail names; ``identity`` who an agent signed in as
+    (``tokens.Identity``; None for the shared key given to the relay alone); ``code`` and ``who``
     (``VISITOR`` or the agent's id) say what it is attached to, None before a start, resume,
     join or rejoin; ``last`` is when its last frame came (the relay's clock); ``silent`` whether
     the record says it went quiet; ``closed`` is set once the server gave up on it: nothing more
@@ -46,16 +48,17 @@ class Connection:
     log, live views wait in ``pending``.
     """
 
-    __slots__ = ("id", "socket", "role", "client", "address", "code", "who", "last", "silent", "closed", "close_code",
-                 "queue", "queued", "writer", "writing", "view_seq", "pending")
+    __slots__ = ("id", "socket", "role", "client", "address", "identity", "code", "who", "last", "silent", "closed",
+                 "close_code", "queue", "queued", "writer", "writing", "view_seq", "pending")
 
     def __init__(self, conn_id: str, socket: Socket, role: str, client: Any, now: float,
-                 address: str | None = None) -> None:
+                 address: str | None = None, identity: Identity | None = None) -> None:
         self.id = conn_id
         self.socket = socket
         self.role = role
         self.client = client
         self.address = address
+        self.identity = identity
         self.code: str | None = None
         self.who: str | None = None
         self.last = now

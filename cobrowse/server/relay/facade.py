@@ -4,7 +4,8 @@ Public names:
 
 - ``Relay(engine, *, agent_wait_timeout, network_timeout, idle_timeout, control_timeout,
   session_limit, clock, audit, wall)``: this process's side of every session.
-  ``open(socket, role, client, address)`` gives a ``Connection`` for an accepted socket, ``receive(conn, text)`` handles one frame from it,
+  ``open(socket, role, client, address, identity)`` gives a ``Connection`` for an accepted
+  socket (``identity``: who a signed-in agent is), ``receive(conn, text)`` handles one frame from it,
   ``closed(conn)`` its end; ``drain()`` hands every connection on to the other processes;
   ``start()``, ``stop()``; ``deliver(code, kind, number, text)`` is the engine's callback;
   ``stats`` (a ``stats.RelayStats``) is what it counted.
@@ -39,14 +40,15 @@ from cobrowse.server.relay.here import Here
 from cobrowse.server.relay.recovery import Recovery
 from cobrowse.server.relay.replies import ALREADY_JOINED, ALREADY_STARTED, NOT_JOINED, NOT_STARTED, PONG, UNAVAILABLE, out_of_order
 from cobrowse.server.relay.sessions import Sessions
-from cobrowse.server.relay.stats import RelayStats
 from cobrowse.server.relay.shapes import Move
+from cobrowse.server.relay.stats import RelayStats
 from cobrowse.server.relay.tasks import Tasks
 from cobrowse.server.relay.timeouts import (AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS,
                                             SERVER_TIMEOUT_SECONDS, Timeouts)
 from cobrowse.server.relay.timers import Timers
 from cobrowse.server.relay.views import ViewFanOut
 from cobrowse.server.relay.visitor import VisitorMoves
+from cobrowse.server.tokens import Identity
 
 DIRECTIONS = {"visitor": protocol.VISITOR_TO_SERVER, "agent": protocol.AGENT_TO_SERVER}
 # What a connection is told of a move out of order: one that needs a session before it is in
@@ -120,9 +122,10 @@ class Relay:
             self.sweeper.cancel()
         await self.engine.stop()
 
-    async def open(self, socket: Socket, role: str, client: Any = None, address: str | None = None) -> Connection:
+    async def open(self, socket: Socket, role: str, client: Any = None, address: str | None = None,
+                   identity: Identity | None = None) -> Connection:
         await self.start()
-        return self.here.open(socket, role, client, address)
+        return self.here.open(socket, role, client, address, identity)
 
     async def closed(self, conn: Connection) -> None:
         """The socket is gone: its session waits for it to come back."""

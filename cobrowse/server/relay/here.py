@@ -3,7 +3,8 @@ what is done with a message one of them cannot take.
 
 Public names:
 
-- ``Here(engine, clock, tasks, resync, stats)``: ``open(socket, role, client, address)`` registers a new
+- ``Here(engine, clock, tasks, resync, stats)``: ``open(socket, role, client, address,
+  identity)`` registers a new
   ``Connection``, ``gone(conn)`` a closed one; ``attach(conn, code, who)`` attaches it to a
   session here (subscribing this process to the session's publications while it holds any of
   its connections), ``forget(conn)`` takes it out again; ``codes()`` are the sessions with a
@@ -24,6 +25,7 @@ from cobrowse.server.clock import Clock
 from cobrowse.server.relay.connection import Connection, Socket
 from cobrowse.server.relay.stats import RelayStats
 from cobrowse.server.relay.tasks import Tasks
+from cobrowse.server.tokens import Identity
 
 
 class Here:
@@ -45,9 +47,10 @@ class Here:
         self._attached: dict[str, dict[str, Connection]] = {}  # code -> {who: Connection}
         self._numbers = itertools.count(1)
 
-    def open(self, socket: Socket, role: str, client: Any = None, address: str | None = None) -> Connection:
+    def open(self, socket: Socket, role: str, client: Any = None, address: str | None = None,
+             identity: Identity | None = None) -> Connection:
         conn_id = "%s.%d" % (self.engine.process, next(self._numbers))
-        conn = Connection(conn_id, socket, role, client, self.clock.time(), address)
+        conn = Connection(conn_id, socket, role, client, self.clock.time(), address, identity)
         self.connections[conn_id] = conn
         return conn
 

@@ -4,8 +4,9 @@ Public names:
 
 - ``Sessions(relay)``: ``broadcast(code)`` tells the session's agents what it looks like now;
   ``end(code, reason, url, client)`` ends it for everyone in it; ``agent_left(code, agent_id,
-  reason, client)`` takes an agent out of it; ``take_over(code, who, current, conn)`` makes room for a resume or
-  rejoin on ``conn``, or refuses it with ``in_use``.
+  reason, client)`` takes an agent out of it; ``take_over(code, who, current, conn)`` makes room
+  for a resume or rejoin on ``conn``, or refuses it with ``in_use``; ``replace(code, current)``
+  closes the attached connection ``current`` wherever it is held.
 """
 
 from typing import Any
@@ -80,9 +81,18 @@ class Sessions(Part):
         if holder is not None:
             if relay.clock.time() - holder.last <= relay.timeouts.takeover_silence:
                 raise in_use(conn.role)
-            relay.here.forget(holder)
-            holder.close(CLOSE_REPLACED)
-        elif current.get("silent") or not await self.engine.alive(process):
-            await self.engine.publish(code, CLOSE, CLOSE_REPLACED, current["conn"])
-        else:
+        elif not current.get("silent") and await self.engine.alive(process):
             raise in_use(conn.role)
+        await self.replace(code, current)
+
+    async def replace(self, code: str, current: Any) -> None:
+        """Close the attached connection ``current`` (an attachment, or None) with
+        ``CLOSE_REPLACED``, here or on the process holding it."""
+        if current is None or current == GONE:
+            return
+        holder = self.relay.here.connections.get(current["conn"])
+        if holder is not None:
+            self.relay.here.forget(holder)
+            holder.close(CLOSE_REPLACED)
+        elif process_of(current["conn"]) != self.engine.process:
+            await self.engine.publish(code, CLOSE, CLOSE_REPLACED, current["conn"])

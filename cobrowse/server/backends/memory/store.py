@@ -62,6 +62,9 @@ class MemoryStore(RecordMoves):
     async def get(self, code: str) -> Session | None:
         return self._sessions.get(code)
 
+    async def sessions(self) -> list[Session]:
+        return list(self._sessions.values())
+
     async def find(self, code_or_sid: str | None) -> Session | None:
         if code_or_sid is None:
             return None

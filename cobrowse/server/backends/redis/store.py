@@ -47,6 +47,14 @@ class RedisStore(RecordMoves):
         raw = await self.redis.get(key("s", code))
         return json.loads(raw) if raw is not None else None
 
+    async def sessions(self) -> list[Session]:
+        # SCAN walks the keys a page at a time, so a large deployment does not block Redis.
+        keys = [found async for found in self.redis.scan_iter(match=key("s", "*"), count=1000)]
+        sessions = []
+        for start in range(0, len(keys), 1000):
+            sessions += [json.loads(raw) for raw in await self.redis.mget(keys[start:start + 1000]) if raw is not None]
+        return sessions
+
     async def find(self, code_or_sid: str | None) -> Session | None:
         if code_or_sid is None:
             return None
