@@ -16,8 +16,8 @@
  */
 
 import {
-  CLOSE_DRAINING, FULL_SNAPSHOT, GRANTED, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, REASONS, RECONNECT_CAP_SECONDS,
-  RECONNECT_FIRST_SECONDS, SILENCE_MS, VERSION,
+  CLOSE_DRAINING, FULL_SNAPSHOT, GRANTED, HEARTBEAT_MS, NAMED_KEYS, NETWORK_TIMEOUT_SECONDS, REASONS,
+  RECONNECT_CAP_SECONDS, RECONNECT_FIRST_SECONDS, SILENCE_MS, VERSION,
 } from "./shared.js";
 
 const NAME_KEY = "cobrowse.agentName";
@@ -431,8 +431,6 @@ surface.addEventListener("wheel", (event) => {
     act({ kind: "wheel", id: at.id, x: at.x, y: at.y, dx: Math.round(event.deltaX * unit), dy: Math.round(event.deltaY * unit) });
   }
 }, { passive: false });
-
-const NAMED_KEYS = ["Enter", "Tab", "Escape", "Backspace", "Delete", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
 
 surface.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && event.shiftKey) {
