@@ -2,15 +2,15 @@
  * actuator.js: remote control's hands (Cobrowse._control). Python decides whether an agent's
  * action may run (cobrowse/core/control.py: consent, the element, the visitor's own input); these
  * functions only describe the target (inspect) and then act on it the way a person's input would
- * (perform), so that the page's framework notices: the full pointer sequence here, and keys as
- * Chromium presses them in keyboard.js (script-made events have no default action, so the
+ * (perform), so that the page's framework notices: pointer input as the visitor's device makes
+ * it (a mouse's or a finger's, in pointer.js), and keys as Chromium presses them in keyboard.js (script-made events have no default action, so the
  * actuator does each key's default action itself).
  */
 
 import { deepActive, fire } from "./dispatch.js";
 import { watchEdits } from "./editing.js";
-import { FOCUSABLE } from "./focus.js";
 import { press } from "./keyboard.js";
+import { click, dblclick, focusOn, pointerInit, wheel } from "./pointer.js";
 import { WIDGET_ID } from "./shared.js";
 
 const WIDGET = "#" + WIDGET_ID;
@@ -54,37 +54,6 @@ function facts(element, isPrivate) {
   };
 }
 
-function focusOn(element) {
-  const focusable = element.closest(FOCUSABLE);
-  if (focusable) focusable.focus({ preventScroll: true });
-  else if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
-}
-
-function pointerInit(action, buttons, detail) {
-  return { clientX: action.x, clientY: action.y, screenX: action.x, screenY: action.y, button: 0, buttons: buttons,
-    detail: detail, pointerId: 1, pointerType: "mouse", isPrimary: true };
-}
-
-function click(element, action, detail) {
-  fire(element, "pointerover", pointerInit(action, 0, 0), PointerEvent);
-  fire(element, "mouseover", pointerInit(action, 0, 0));
-  const down = fire(element, "pointerdown", pointerInit(action, 1, detail), PointerEvent);
-  if (fire(element, "mousedown", pointerInit(action, 1, detail)) && down) focusOn(element);
-  fire(element, "pointerup", pointerInit(action, 0, detail), PointerEvent);
-  fire(element, "mouseup", pointerInit(action, 0, detail));
-  // A click event runs the element's activation behaviour: links, checkboxes, radios, buttons.
-  fire(element, "click", pointerInit(action, 0, detail));
-}
-
-function scrollable(element, dx, dy) {
-  for (let node = element; node && node !== document.body && node !== document.documentElement; node = node.parentElement) {
-    const style = getComputedStyle(node);
-    if ((dy && /(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) ||
-        (dx && /(auto|scroll)/.test(style.overflowX) && node.scrollWidth > node.clientWidth)) return node;
-  }
-  return null;
-}
-
 // Performs one action that Python allowed on the element inspect() found.
 function act(element, action, isPrivate) {
   if (action.kind === "move") {
@@ -95,9 +64,8 @@ function act(element, action, isPrivate) {
     return;
   }
   if (!element) return;
-  if (action.kind === "click") click(element, action, 1);
-  // The clicks of a double click come as clicks of their own: only the dblclick is left.
-  else if (action.kind === "dblclick") fire(element, "dblclick", pointerInit(action, 0, 2));
+  if (action.kind === "click") click(element, action);
+  else if (action.kind === "dblclick") dblclick(element, action);
   else if (action.kind === "key") press(action, (candidate) => !!candidate.closest(WIDGET));
   else if (action.kind === "choose" && action.index < element.options.length) {
     focusOn(element);
@@ -105,10 +73,7 @@ function act(element, action, isPrivate) {
     fire(element, "input", {}, Event);
     fire(element, "change", {}, Event);
   } else if (action.kind === "wheel") {
-    if (fire(element, "wheel", Object.assign(pointerInit(action, 0, 0), { deltaX: action.dx, deltaY: action.dy, deltaMode: 0 }), WheelEvent)) {
-      const box = scrollable(element, action.dx, action.dy);
-      (box || window).scrollBy(action.dx, action.dy);
-    }
+    wheel(element, action);
   }
 }
 
