@@ -56,3 +56,18 @@ def test_the_agents_keys_fire_what_a_real_keyboard_fires(new_page, server, site,
         elif lines:
             failures.append("%s on %s:\n  %s" % (where + ("\n  ".join(lines),)))
     assert not failures, "\n".join(failures)
+
+
+def test_a_layouts_own_characters_are_typed_and_shortcuts_are_not(new_page, server, site, runtime):
+    page = new_page(site.page(server, runtime, BODY, title="Keys"))
+    hosts = site_hosts(None, "127.0.0.1")
+    prepare(page, "input")
+    # Option+L on a German Mac is @ (altKey); AltGr on Windows comes as Control and Alt.
+    for flags in ({"altKey": True}, {"ctrlKey": True, "altKey": True}):
+        assert press(page, [dict({"kind": "key", "key": "@"}, **flags)], hosts) is None
+    for flags in ({"ctrlKey": True}, {"metaKey": True}):
+        assert press(page, [dict({"kind": "key", "key": "c"}, **flags)], hosts) is None
+    events = outcome(page, settle=False)["events"]
+    assert page.evaluate("document.getElementById('text').value") == "ab@@cd"
+    assert [event["type"] for event in events if event["type"] != "keydown" and event["type"] != "keyup"] == [
+        "keypress", "beforeinput", "input"] * 2

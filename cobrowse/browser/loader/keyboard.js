@@ -11,7 +11,7 @@
 import { deepActive, fire } from "./dispatch.js";
 import { announceChange, edit, isEditable, moveCaret } from "./editing.js";
 import { tab } from "./focus.js";
-import { keyFields, MODIFIERS, pressCode } from "./keys.js";
+import { keyFields, MODIFIERS, pressCode, typesText } from "./keys.js";
 
 const CARET_KEYS = /^(ArrowLeft|ArrowRight|ArrowUp|ArrowDown|Home|End|PageUp|PageDown)$/;
 // The inputs whose Enter submits their form (implicit submission) and which count as its fields.
@@ -99,21 +99,28 @@ function scrollByKey(element, key, flags) {
   }
 }
 
+// A key in a field: a character typed, a character deleted, the caret moved (PageUp and
+// PageDown in a one-line field scroll the page, as outside a field).
+function editByKey(field, key, flags) {
+  if (key.length === 1) edit(field, "insertText", key);
+  else if (key === "Backspace" || key === "Delete") edit(field, key === "Backspace" ? "deleteContentBackward" : "deleteContentForward", null);
+  else if (/^Page/.test(key) && field.localName === "input") scrollByKey(field, key, flags);
+  else if (CARET_KEYS.test(key)) moveCaret(field, key, flags);
+}
+
 // What the key does once neither its keydown nor its keypress was cancelled; a function to run
 // after keyup (Space's click), or nothing.
 function keyDefault(element, action, flags, skip) {
   const key = action.key;
-  const command = flags.ctrlKey || flags.metaKey;
-  if (command && key.toLowerCase() === "a") document.execCommand("selectAll");
-  else if (command || flags.altKey) return null;
-  else if (key === "Enter") enter(element, flags);
-  else if (key === "Tab") tab(flags.shiftKey, skip);
-  else if (isEditable(element)) {
-    if (key.length === 1) edit(element, "insertText", key);
-    else if (key === "Backspace" || key === "Delete") edit(element, key === "Backspace" ? "deleteContentBackward" : "deleteContentForward", null);
-    // PageUp and PageDown in a one-line field scroll the page, as outside a field.
-    else if (/^Page/.test(key) && element.localName === "input") scrollByKey(element, key, flags);
-    else if (CARET_KEYS.test(key)) moveCaret(element, key, flags);
+  if (key.length === 1 && !typesText(flags)) {
+    // A shortcut: the page heard it; of the browser's own, only Select all acts on the page.
+    if (key.toLowerCase() === "a" && !flags.altKey) document.execCommand("selectAll");
+  } else if (key === "Enter") {
+    enter(element, flags);
+  } else if (key === "Tab") {
+    tab(flags.shiftKey, skip);
+  } else if (isEditable(element)) {
+    editByKey(element, key, flags);
   } else if (element.localName === "select") {
     if (key.length === 1 ? key !== " " : CARET_KEYS.test(key)) chooseByKey(element, key);
   } else if (key === " " && clickedBySpace(element)) {

@@ -4,7 +4,8 @@
  * init of its keydown and keyup: key, the physical key's code, keyCode and which = the Windows
  * virtual key code (letters upper case, shifted characters their unshifted key's), charCode 0,
  * location (1 for a left modifier), and the modifier flags. pressCode(key) is the keyCode, which
- * and charCode of its keypress, or 0 when the key has none (only characters and Enter have one).
+ * and charCode of its keypress, or 0 when the key has none (only characters and Enter have one);
+ * typesText(flags) whether a character pressed with these modifiers is typed.
  * MODIFIERS lists the modifier keys and the flag each sets, in the order they are pressed.
  */
 
@@ -37,8 +38,13 @@ export function keyFields(key, flags) {
     location: /^(Control|Alt|Shift|Meta)Left$/.test(code) ? 1 : 0 }, flags);
 }
 
+// A character comes with no command modifier, or with Alt (macOS's Option) or AltGr (Control
+// and Alt on Windows), which make the layout's own characters (@ is Option+L on a German Mac).
+export function typesText(flags) {
+  return !flags.metaKey && (!flags.ctrlKey || flags.altKey);
+}
+
 export function pressCode(key, flags) {
-  if (flags.ctrlKey || flags.metaKey || flags.altKey) return 0;
-  if (key === "Enter") return 13;
-  return key.length === 1 ? key.charCodeAt(0) : 0;
+  if (key === "Enter") return flags.ctrlKey || flags.metaKey || flags.altKey ? 0 : 13;
+  return key.length === 1 && typesText(flags) ? key.charCodeAt(0) : 0;
 }
