@@ -6,6 +6,7 @@ that listens to touch and click only, as a finger's tap."""
 import pytest
 from playwright.sync_api import expect
 
+from cobrowse.core.control import VISITOR_HOLD_MS
 from support.browser import boot, click, join, replay, start, take_control, wait_heard
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
@@ -14,7 +15,7 @@ VIEWPORT_META = '<meta name="viewport" content="width=device-width, initial-scal
 
 TOUCH_ONLY = """
 <h1 id="title">Phone shop</h1>
-<button id="buy" type="button">Buy</button>
+<button id="buy" type="button">Buy</button> <button id="probe" type="button">Probe</button>
 <p>Bought: <output id="bought">0</output></p>
 <div style="height: 1500px"></div>
 <p id="bottom">The end</p>
@@ -26,6 +27,14 @@ TOUCH_ONLY = """
     buy.addEventListener(type, function (event) {
       window.heardInput.push(type + ":" + (event.pointerType || (event.touches ? "touch" : "")));
     }, { passive: true });
+  });
+  // What a tap on the probe fires, as the document hears it (enter and leave aside).
+  window.probed = [];
+  ["pointerover", "pointerdown", "touchstart", "pointerup", "pointerout", "touchend", "mouseover", "mousemove",
+   "mousedown", "focusin", "mouseup", "click"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.id === "probe") window.probed.push(type + ":" + (event.pointerType || ""));
+    }, true);
   });
   buy.addEventListener("click", function () {
     var bought = document.getElementById("bought");
@@ -88,3 +97,13 @@ def test_the_agents_click_is_a_tap_that_reaches_a_touch_only_pages_click_handler
     expect(visitor.locator("#bought")).to_have_text("1")
     assert visitor.evaluate("window.heardInput") == ["touchstart:touch", "touchend:touch", "click:touch"]
     expect(replay(agent).locator("#bought")).to_have_text("1")
+    # The agent's tap fires what a finger's tap on the phone fires, in the same order.
+    visitor.tap("#probe")
+    visitor.wait_for_function("window.probed.includes('click:touch')")
+    real = visitor.evaluate("window.probed.splice(0)")
+    visitor.evaluate("document.activeElement.blur()")
+    # The visitor's own tap holds the agent off for a moment (control.VISITOR_HOLD_MS).
+    visitor.wait_for_timeout(VISITOR_HOLD_MS + 100)
+    click(agent, "#probe")
+    visitor.wait_for_function("window.probed.includes('click:touch')")
+    assert visitor.evaluate("window.probed") == real

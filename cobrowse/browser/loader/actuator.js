@@ -10,7 +10,7 @@
 import { deepActive, fire } from "./dispatch.js";
 import { watchEdits } from "./editing.js";
 import { press } from "./keyboard.js";
-import { click, dblclick, focusOn, pointerInit, wheel } from "./pointer.js";
+import { click, dblclick, focusOn, hover, wheel } from "./pointer.js";
 import { WIDGET_ID } from "./shared.js";
 
 const WIDGET = "#" + WIDGET_ID;
@@ -60,7 +60,7 @@ function act(element, action, isPrivate) {
     if (steer.pointer) steer.pointer.style.transform = "translate(" + action.x + "px, " + action.y + "px)";
     // The pointer is drawn anywhere; the page hears it only where agents may act.
     const shown = element && facts(element, isPrivate);
-    if (shown && !shown.private && !shown.noControl) fire(element, "mousemove", pointerInit(action, 0, 0));
+    if (shown && !shown.private && !shown.noControl) hover(element, action);
     return;
   }
   if (!element) return;

@@ -1,13 +1,13 @@
 /*!
- * pointer.js: an agent's click, double click and wheel on the visitor's page, made of the events
- * the visitor's own device would make. click(element, action) is a mouse's sequence (pointer and
- * mouse events, the focus, then click) or, on a touch-first device (a phone: `pointer: coarse`),
- * a finger's tap: pointer events of type touch, touchstart and touchend, then the mouse events
- * the browser makes for a tap and the click; a cancelled touchstart or touchend leaves those out,
- * as in the browser. dblclick(element, action) and wheel(element, action) fire one event each
- * and scroll for a wheel that was not cancelled. focusOn(element) gives the focus to what a
- * press on element focuses (or takes it away); pointerInit(action, buttons, detail,
- * pointerType) is the init of one pointer or mouse event at the action's point.
+ * pointer.js: an agent's pointer on the visitor's page, made of the events the visitor's own
+ * device would make. click(element, action) is a mouse's sequence (pointer and mouse events,
+ * the focus, then click) or, on a touch-first device (a phone: `pointer: coarse`), a finger's
+ * tap as Chromium makes it: pointer events of type touch, touchstart and touchend, then the
+ * mouse events the browser makes for a tap and the click; a cancelled touchstart or touchend
+ * leaves those out, as in the browser. hover(element, action) is the agent's pointer moving
+ * over element (a mousemove; a finger does not hover). dblclick(element, action) and
+ * wheel(element, action) fire one event each, and a wheel that was not cancelled scrolls.
+ * focusOn(element) gives the focus to what a press on element focuses (or takes it away).
  */
 
 import { fire } from "./dispatch.js";
@@ -19,7 +19,7 @@ export function focusOn(element) {
   else if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
 }
 
-export function pointerInit(action, buttons, detail, pointerType) {
+function pointerInit(action, buttons, detail, pointerType) {
   return { clientX: action.x, clientY: action.y, screenX: action.x, screenY: action.y, button: 0, buttons: buttons,
     detail: detail, pointerId: pointerType === "touch" ? 2 : 1, pointerType: pointerType || "mouse", isPrimary: true };
 }
@@ -45,6 +45,7 @@ function tap(element, action) {
   // The mouse events the browser makes for a tap (none after a cancelled pointerdown), then its click.
   if (down) {
     fire(element, "mouseover", pointerInit(action, 0, 0));
+    fire(element, "mousemove", pointerInit(action, 0, 0));
     if (fire(element, "mousedown", pointerInit(action, 1, 1))) focusOn(element);
     fire(element, "mouseup", pointerInit(action, 0, 1));
   }
@@ -64,6 +65,11 @@ export function click(element, action) {
   fire(element, "mouseup", pointerInit(action, 0, 1));
   // A click event runs the element's activation behaviour: links, checkboxes, radios, buttons.
   fire(element, "click", pointerInit(action, 0, 1));
+}
+
+// The agent's pointer moving over element: a mouse's mousemove; a finger does not hover.
+export function hover(element, action) {
+  if (!onTouchDevice()) fire(element, "mousemove", pointerInit(action, 0, 0));
 }
 
 // The clicks of a double click come as clicks of their own: only the dblclick is left.
