@@ -33,6 +33,8 @@ URL = "http://keys.test/keys.html"
 
 def record(page, key, target):
     page.goto(URL)
+    # Laid out and painted before the key: a key that comes sooner may not scroll.
+    page.evaluate("() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))")
     prepare(page, target)
     initial = page.evaluate("__state()")
     for one in key.split(" then "):

@@ -33,6 +33,7 @@ cd</textarea></p>
 <input id="check" type="checkbox">
 <select id="sel"><option>one</option><option>two</option><option>three</option></select>
 <a id="link" href="#nowhere">Link</a></p>
+<p><input id="r1" type="radio" name="r" checked><input id="r2" type="radio" name="r"><input id="r3" type="radio" name="r"></p>
 <form id="form" action="/submitted"><input id="ftext" name="q" value="abcd"><button id="fsubmit" type="submit">Go</button></form>
 <form id="form2" action="/submitted2"><input id="ftext2" name="q" value="abcd"></form>
 <div id="spacer"></div>
@@ -56,7 +57,7 @@ cd</textarea></p>
       if (sel.rangeCount) s.sel = [sel.anchorOffset, sel.focusOffset];
     } else if (t.localName === "select") {
       s.value = t.value; s.selectedIndex = t.selectedIndex;
-    } else if (t.localName === "input" && t.type === "checkbox") {
+    } else if (t.localName === "input" && (t.type === "checkbox" || t.type === "radio")) {
       s.checked = t.checked;
     } else if (t.localName === "input" || t.localName === "textarea") {
       s.value = t.value;
@@ -67,7 +68,7 @@ cd</textarea></p>
   window.__state = function () {
     var out = { active: name(document.activeElement), scrollY: Math.round(scrollY), submits: window.__submits,
       hash: location.hash };
-    ["text", "area", "edit", "check", "sel", "ftext", "ftext2"].forEach(function (id) { out[id] = state(document.getElementById(id)); });
+    ["text", "area", "edit", "check", "sel", "ftext", "ftext2", "r1", "r2", "r3"].forEach(function (id) { out[id] = state(document.getElementById(id)); });
     return out;
   };
   window.__submits = [];
@@ -118,6 +119,7 @@ PREPARE = r"""async (sel) => {
   await Promise.all(reset);
   document.getElementById("edit").innerHTML = "abcd";
   document.getElementById("check").checked = false;
+  document.getElementById("r1").checked = true;
   document.getElementById("sel").selectedIndex = 0;
   window.__submits.length = 0;
   getSelection().removeAllRanges();
@@ -149,6 +151,7 @@ SETTLE = r"""async () => {
 TARGETS = {
     "input": "#text", "textarea": "#area", "contenteditable": "#edit", "form-input": "#ftext",
     "form-input-no-button": "#ftext2", "button": "#btn", "checkbox": "#check", "select": "#sel", "link": "#link",
+    "radio": "#r1", "radio-unchecked": "#r2",
     "body": "body",
 }
 PUNCTUATION = [".", ",", "/", ";", "'", "-", "=", "[", "]", "\\", "`", "Shift+Minus", "Shift+Quote", "Shift+Slash",
@@ -166,6 +169,8 @@ KEYS_FOR = {
     "checkbox": ["Space", "Enter", "Escape", "Tab", "a"],
     "select": ["ArrowDown", "ArrowUp", "Home", "End", "t", "Space", "Enter", "Escape", "Tab"],
     "link": ["Enter", "Space", "Tab", "Escape"],
+    "radio": ["ArrowDown", "ArrowRight", "ArrowUp", "ArrowLeft", "Space", "Enter", "Tab", "Shift+Tab"],
+    "radio-unchecked": ["Space", "Tab", "Shift+Tab"],
     "body": ["Space", "PageDown", "ArrowDown", "End", "Escape", "Tab", "Shift+Tab"],
 }
 CASES = [(key, target) for target, keys in KEYS_FOR.items() for key in keys]

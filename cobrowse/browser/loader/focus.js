@@ -1,7 +1,9 @@
 /*!
  * focus.js: Tab and Shift+Tab, as the browser moves the focus. tab(back, skip) focuses the next
  * (or previous) element in sequential focus order: positive tabindex first, then document order,
- * editing hosts (contenteditable) included, disabled, hidden and skip(element) elements left out.
+ * editing hosts (contenteditable) included, a group of radios as one stop (its checked radio),
+ * disabled, hidden and skip(element) elements left out. radioGroup(radio) is the radios that
+ * share its name in its form.
  * Tabbing into a text input selects its text. Past either end a real Tab leaves the page for the
  * browser's own UI; the agent cannot reach that, so the focus leaves the element for the page's
  * body (where the next Tab starts again from the top): it stays inside the visitor's page.
@@ -21,17 +23,33 @@ function inOrder(element) {
   return element.tabIndex >= 0;
 }
 
-function order(skip) {
+export function radioGroup(radio) {
+  if (!radio.name) return [radio];
+  return Array.prototype.filter.call((radio.form || document).querySelectorAll("input[type=radio]"), (other) =>
+    other.name === radio.name && other.form === radio.form);
+}
+
+// A group of radios is one stop in the order: its checked radio or, none checked, the first
+// one met (Tab leaves such a group at once).
+function isStop(element, current) {
+  if (element.localName !== "input" || element.type !== "radio" || element === current) return true;
+  const group = radioGroup(element);
+  if (group.some((other) => other.checked)) return element.checked;
+  return group.indexOf(current) < 0;
+}
+
+function order(skip, current) {
   const all = Array.prototype.filter.call(document.querySelectorAll(FOCUSABLE), (element) =>
     inOrder(element) && !element.disabled && !element.inert && element.getClientRects().length && !skip(element) &&
-    !(element.localName === "input" && element.type === "hidden"));
+    !(element.localName === "input" && element.type === "hidden") && isStop(element, current));
   const first = all.filter((element) => element.tabIndex > 0).sort((a, b) => a.tabIndex - b.tabIndex);
   return first.concat(all.filter((element) => !(element.tabIndex > 0)));
 }
 
 export function tab(back, skip) {
-  const all = order(skip);
-  const at = all.indexOf(deepActive());
+  const current = deepActive();
+  const all = order(skip, current);
+  const at = all.indexOf(current);
   const next = at < 0 ? all[back ? all.length - 1 : 0] : all[back ? at - 1 : at + 1];
   if (!next) {
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();

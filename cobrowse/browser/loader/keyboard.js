@@ -3,27 +3,38 @@
  * of tests/browser/data/chromium_keys.json). press(action, skip): keydown for each held modifier,
  * keydown, keypress (characters and Enter), the key's default action (beforeinput and the edit,
  * implicit submission, a click, the focus or the caret moving, an option chosen, the page
- * scrolled), keyup on the element that then has the focus, Space's click on a button or checkbox
+ * scrolled, a radio of the group checked), keyup on the element that then has the focus, Space's click on a button or checkbox
  * after that keyup, and keyup for each modifier (a link follows Enter on keydown, with no
  * keypress). A cancelled keydown or keypress cancels the default action, as in the browser. skip(element) leaves elements out of the Tab order.
  */
 
 import { deepActive, fire } from "./dispatch.js";
 import { announceChange, edit, isEditable, moveCaret } from "./editing.js";
-import { tab } from "./focus.js";
+import { radioGroup, tab } from "./focus.js";
 import { keyFields, MODIFIERS, pressCode, typesText } from "./keys.js";
 
 const CARET_KEYS = /^(ArrowLeft|ArrowRight|ArrowUp|ArrowDown|Home|End|PageUp|PageDown)$/;
 // The inputs whose Enter submits their form (implicit submission) and which count as its fields.
 const SUBMITTING = /^(text|search|email|url|tel|number|password|date|month|week|time|datetime-local)$/;
-const CLICKED_BY_SPACE = /^(button|submit|reset|checkbox|radio|image|color|file)$/;
+const CLICKED_BY_SPACE = /^(button|submit|reset|checkbox|image|color|file)$/;
 
 function isLink(element) {
   return !!element.closest("a[href], area[href]") && !element.isContentEditable;
 }
 
 function clickedBySpace(element) {
+  if (element.localName === "input" && element.type === "radio") return !element.checked;
   return element.localName === "button" || (element.localName === "input" && CLICKED_BY_SPACE.test(element.type));
+}
+
+// An arrow on a radio focuses and checks the next (or previous) radio of its group, round.
+function moveInGroup(radio, key) {
+  const group = radioGroup(radio).filter((other) => !other.disabled);
+  const step = /^Arrow(Down|Right)$/.test(key) ? 1 : -1;
+  const next = group[(group.indexOf(radio) + step + group.length) % group.length];
+  if (next === radio) return;
+  next.focus();
+  next.click();
 }
 
 // Enter in a form's field clicks the form's default button (which submits it) or, in a form
@@ -123,8 +134,12 @@ function keyDefault(element, action, flags, skip) {
     editByKey(element, key, flags);
   } else if (element.localName === "select") {
     if (key.length === 1 ? key !== " " : CARET_KEYS.test(key)) chooseByKey(element, key);
+  } else if (element.localName === "input" && element.type === "radio" && /^Arrow/.test(key)) {
+    moveInGroup(element, key);
   } else if (key === " " && clickedBySpace(element)) {
     return () => element.click();
+  } else if (key === " " && element.localName === "input" && element.type === "radio") {
+    // A checked radio: Space does nothing more.
   } else if (key === " " || CARET_KEYS.test(key)) {
     scrollByKey(element, key, flags);
   }
