@@ -150,11 +150,12 @@ def expect_console_error(watch):
 
 @pytest.fixture
 def new_page(browser, watch):
-    """Open pages in fresh browser contexts (a visitor and an agent each get their own)."""
+    """Open pages in fresh browser contexts (a visitor and an agent each get their own);
+    keyword arguments are the context's options (a phone's viewport, touch)."""
     contexts = []
 
-    def open_page(url=None):
-        context = browser.new_context()
+    def open_page(url=None, **options):
+        context = browser.new_context(**options)
         watch.attach(context)
         contexts.append(context)
         page = context.new_page()

@@ -53,6 +53,7 @@ def shared_values() -> dict[str, tuple[str, Any]]:
         "RECONNECT_CAP_SECONDS": ("cobrowse.core.session.RECONNECT_CAP_SECONDS", session.RECONNECT_CAP_SECONDS),
         "ASKING": ("cobrowse.core.control.ASKING", control.ASKING),
         "GRANTED": ("cobrowse.core.control.GRANTED", control.GRANTED),
+        "NAMED_KEYS": ("cobrowse.core.control.NAMED_KEYS", list(control.NAMED_KEYS)),
     }
     for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "FULL_SNAPSHOT"):
         values[name] = ("cobrowse.core.protocol." + name, getattr(protocol, name))

@@ -7,14 +7,12 @@
  * record as the server has it, {agent, name, state: "asking" | "granted"}, or null.
  */
 
-import { GRANTED } from "./shared.js";
+import { GRANTED, NAMED_KEYS } from "./shared.js";
 import { page, say } from "./page.js";
 import { replayer } from "./replay.js";
 
 const { controlButton, controlNote, statusBox, replayBox, surface, chooser } = page;
 const MOVE_EVERY_MS = 40;
-// The keys besides printable characters that reach the visitor's page.
-const NAMED_KEYS = ["Enter", "Tab", "Escape", "Backspace", "Delete", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"];
 
 let link = null;
 

@@ -17,12 +17,13 @@ server's store), or None when nobody asked: ``{"agent": id, "name": name, "state
 asks or controls; every other request is refused.
 
 An action is ``{"kind": ..., ...}``: ``move``, ``click``, ``dblclick`` (``id``, ``x``, ``y``),
-``wheel`` (``id``, ``x``, ``y``, ``dx``, ``dy``), ``key`` (``key`` and modifiers: typed into the
-visitor's focused element) or ``choose`` (``id``, ``index``: an option of a ``<select>``).
+``wheel`` (``id``, ``x``, ``y``, ``dx``, ``dy``), ``key`` (``key`` and modifiers: pressed on the
+visitor's focused element, which gets what a real keyboard gives it: a character on a button
+is a key the page hears, Space clicks it) or ``choose`` (``id``, ``index``: an option of a ``<select>``).
 ``id`` is the element's rrweb node id (-1 when only coordinates are known).
 
 ``refusal`` decides from ``facts``, which the browser adapter gathers about the target element:
-``{"found", "tag", "type", "private", "noControl", "editable", "link", "visitorIdleMs"}``.
+``{"found", "tag", "type", "private", "noControl", "link", "visitorIdleMs"}``.
 """
 
 from cobrowse.core import links
@@ -39,9 +40,9 @@ GRANTED = "granted"
 KINDS = ("move", "click", "dblclick", "wheel", "key", "choose")
 POINTED = ("move", "click", "dblclick", "wheel")
 
-# The keys an agent may press besides printable characters.
+# The keys an agent may press besides printable characters (the console sends only these).
 NAMED_KEYS = ("Enter", "Tab", "Escape", "Backspace", "Delete", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown",
-              "Home", "End")
+              "Home", "End", "PageUp", "PageDown")
 
 # Elements an agent never acts on, whatever the page says.
 _NEVER_TYPES = ("password", "hidden", "file")
@@ -150,11 +151,10 @@ def refusal(action, facts, hosts):
         return "The site does not allow agents to use this part of the page"
     if facts.get("private") or (facts.get("tag") == "input" and facts.get("type") in _NEVER_TYPES):
         return "Agents may not use private fields (passwords, card numbers, files, masked data)"
-    if action["kind"] == "key" and len(action["key"]) == 1 and not facts.get("editable"):
-        return "The focused element does not take text"
     if action["kind"] == "choose" and facts.get("tag") != "select":
         return "Only a list of options can be chosen from"
     link = facts.get("link")
-    if action["kind"] in ("click", "dblclick") and link and links.classify(link, hosts) == "external":
+    follows = action["kind"] in ("click", "dblclick") or (action["kind"] == "key" and action["key"] == "Enter")
+    if follows and link and links.classify(link, hosts) == "external":
         return "That link leaves the site: it is not followed under control"
     return None

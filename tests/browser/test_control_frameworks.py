@@ -1,4 +1,4 @@
-"""Remote control of apps built with React, Vue and Knockout from npm (tests/framework_apps.py),
+"""Remote control of apps built with React, Vue, Knockout and jQuery from npm (support/apps.py),
 on both runtimes: the agent types, presses Enter, checks a box and chooses an option in the
 replay, and the app's own state gets each of them, as from the visitor's own hands."""
 
@@ -50,3 +50,29 @@ def test_an_old_style_enter_handler_hears_the_agents_enter(new_page, server, sit
     agent.keyboard.press("Enter")
     expect(visitor.locator("#todos li")).to_have_text(["milk"])
     expect(visitor.locator("#new-todo")).to_have_value("")
+
+
+def test_an_old_jquery_app_hears_enter_on_keypress_space_and_escape(new_page, server, site, runtime):
+    visitor, agent = controlled_app(new_page, server, site, runtime, "jquery")
+    click(agent, "#name")
+    agent.keyboard.type("Ada")
+    expect(visitor.locator("#name-echo")).to_have_text("Ada")
+    # The app's keypress handler (e.which === 13) signs up and stops the form's own submission.
+    agent.keyboard.press("Enter")
+    expect(visitor.locator("#submit-count")).to_have_text("1")
+    assert json.loads(visitor.locator("#submitted").inner_text())["name"] == "Ada"
+    # Tab moves on, as a keyboard does; Space toggles the checkbox that has the focus.
+    agent.keyboard.press("Tab")
+    expect(visitor.locator("#message")).to_be_focused()
+    click(agent, "#subscribe")
+    expect(visitor.locator("#subscribe-echo")).to_have_text("yes")
+    agent.keyboard.press(" ")
+    expect(visitor.locator("#subscribe-echo")).to_have_text("no")
+    agent.keyboard.press(" ")
+    expect(visitor.locator("#subscribe-echo")).to_have_text("yes")
+    click(agent, "#help")
+    expect(visitor.locator("#help-panel")).to_be_visible()
+    agent.keyboard.press("Escape")
+    expect(visitor.locator("#help-panel")).to_be_hidden()
+    expect(visitor.locator("#escape-count")).to_have_text("1")
+    expect(visitor.locator("#submit-count")).to_have_text("1")

@@ -460,9 +460,11 @@ def check_control_actions():
             raise AssertionError("a click was allowed with %r" % (extra,))
     expect(control.refusal(click, merged({"link": "https://shop.example/cart"}), hosts), None, "same-site link")
     key = control.parse_action({"kind": "key", "key": "x"})
-    expect(control.refusal(key, merged({"editable": True, "tag": "input", "type": "text"}), hosts), None, "typing")
-    if control.refusal(key, idle, hosts) is None:
-        raise AssertionError("typing into a button was allowed")
+    expect(control.refusal(key, merged({"tag": "input", "type": "text"}), hosts), None, "typing")
+    expect(control.refusal(key, idle, hosts), None, "a key on a button")
+    enter = control.parse_action({"kind": "key", "key": "Enter"})
+    if control.refusal(enter, merged({"tag": "a", "link": "https://elsewhere.example/"}), hosts) is None:
+        raise AssertionError("Enter on a link that leaves the site was allowed")
 
 
 CHECKS = [

@@ -2,15 +2,15 @@
 
 Public names:
 
-- ``APPS``: the apps' names: ``"react"``, ``"vue"``, ``"knockout"``.
+- ``APPS``: the apps' names: ``"react"``, ``"vue"``, ``"knockout"``, ``"jquery"``.
 - ``framework_page(site, server, runtime, name, **attributes)``: publish app ``name`` on the
   ``site`` fixture's origin, embedding the widget from ``server`` on ``runtime`` (``data_x="y"``
   adds ``data-x="y"`` to the widget's tag, as ``site.page`` does); return the URL of its form
   route. The app's routes are ``<base>/`` and ``<base>/about`` with ``base`` =
   ``/apps/<runtime>/<name>``; both are published, so a reload on either works.
-- ``app_base(runtime, name)``: that base path.
+- ``app_base(runtime, name)``: that base path; ``app_title(name)``: the app's ``h1`` and page title.
 
-The sources are in ``tests/browser/apps/`` (``react/``, ``vue/``, ``knockout/``), pinned in
+The sources are in ``tests/browser/apps/`` (``react/``, ``vue/``, ``knockout/``, ``jquery/``), pinned in
 package.json and built by ``make setup`` (``node tests/browser/apps/build.mjs``, esbuild, production
 mode) into the git-ignored ``tests/browser/apps/dist/``:
 
@@ -21,12 +21,17 @@ mode) into the git-ignored ``tests/browser/apps/dist/``:
 - Knockout 3.5, written the old way: ``textInput`` on the name, ``value`` bindings (updated on
   ``change``) on the message and plan, the ``submit`` binding, routes by ``history.pushState``
   in a click handler, and a to-do field whose handler tests ``keyCode === 13`` on ``keyup``.
+- jQuery 4, written as before ``KeyboardEvent.key``: handlers bound with ``$(...).on``, the
+  name's Enter caught by a ``keypress`` handler testing ``e.which === 13`` (it signs up and
+  stops the form's own submission), the name echoed on ``keyup``, the checkbox read on
+  ``change``, a help panel closed by Escape (``e.which === 27`` on keydown), routes by
+  ``history.pushState`` in a click handler.
 
 Every app shows what it received in the DOM, under the same element ids:
 
 | id | what |
 | --- | --- |
-| ``#app-title`` | ``h1``: "React app", "Vue app" or "Knockout app" |
+| ``#app-title`` | ``h1``: "React app", "Vue app", "Knockout app" or "jQuery app" |
 | ``#nav-form``, ``#nav-about`` | links to the two routes (client-side navigation, no page load) |
 | ``#route`` | the route the app's router is on: ``form`` or ``about`` |
 | ``#signup`` | the form (form route); Enter in ``#name`` submits it |
@@ -40,14 +45,19 @@ Every app shows what it received in the DOM, under the same element ids:
 | ``#increment``, ``#clicks`` | a button and the count of its clicks |
 | ``#about-title`` | ``h2`` "About" (about route) |
 | ``#new-todo``, ``#todos li`` | Knockout only: Enter (keyCode 13 on keyup) adds the field's text to the list |
+| ``#help``, ``#help-panel``, ``#escape-count`` | jQuery only: a button opening a panel that Escape closes, and how often it did |
 """
 
 from support.processes import ROOT
 
-APPS = ("react", "vue", "knockout")
+APPS = ("react", "vue", "knockout", "jquery")
 DIST = ROOT / "tests" / "browser" / "apps" / "dist"
 ROUTES = ("/", "/about")
 BODY = '<div id="app" data-base="{base}"></div>\n<script src="/apps/{name}.js"></script>'
+
+
+def app_title(name):
+    return "%s app" % ("jQuery" if name == "jquery" else name.capitalize())
 
 
 def app_base(runtime, name):
@@ -62,6 +72,6 @@ def framework_page(site, server, runtime, name, **attributes):
     site.pages["/apps/%s.js" % name] = bundle.read_text()
     base = app_base(runtime, name)
     body = BODY.format(base=base, name=name)
-    title = "%s app" % name.capitalize()
+    title = app_title(name)
     urls = [site.page(server, runtime, body, path=base + route, title=title, **attributes) for route in ROUTES]
     return urls[0]

@@ -13,7 +13,7 @@ import re
 
 from playwright.sync_api import expect
 
-from support.apps import framework_page
+from support.apps import app_title, framework_page
 
 
 def boot(page):
@@ -154,12 +154,12 @@ def watched_app(new_page, server, site, runtime, name):
     """A visitor on app ``name`` in a session, and an agent watching: ``(visitor, agent)``."""
     visitor = new_page(framework_page(site, server, runtime, name))
     boot(visitor)
-    expect(visitor.locator("#app-title")).to_have_text("%s app" % name.capitalize())
+    expect(visitor.locator("#app-title")).to_have_text(app_title(name))
     code = start(visitor)
     agent = new_page()
     join(agent, server, code)
     wait_heard(visitor, "AgentConnected")
-    expect(replay(agent).locator("#app-title")).to_have_text("%s app" % name.capitalize(), timeout=15000)
+    expect(replay(agent).locator("#app-title")).to_have_text(app_title(name), timeout=15000)
     return visitor, agent
 
 
