@@ -1,11 +1,12 @@
 /*!
  * keyboard.js: an agent's key, pressed the way Chromium presses a real one (the order and fields
- * of tests/browser/data/chromium_keys.json). press(action, skip): keydown for each held modifier,
- * keydown, keypress (characters and Enter), the key's default action (beforeinput and the edit,
- * implicit submission, a click, the focus or the caret moving, an option chosen, the page
- * scrolled, a radio of the group checked), keyup on the element that then has the focus, Space's click on a button or checkbox
- * after that keyup, and keyup for each modifier (a link follows Enter on keydown, with no
- * keypress). A cancelled keydown or keypress cancels the default action, as in the browser. skip(element) leaves elements out of the Tab order.
+ * of tests/browser/data/chromium_keys.json). press(action, skip): keydown for each held
+ * modifier, keydown, keypress (characters and Enter), the key's default action (beforeinput and
+ * the edit, implicit submission, a click, the focus or the caret moving, an option chosen, a
+ * radio of the group checked, the page scrolled), keyup on the element that then has the focus,
+ * Space's click on a button or checkbox after that keyup, and keyup for each modifier. A link
+ * follows Enter on keydown, with no keypress. A cancelled keydown or keypress cancels the
+ * default action, as in the browser. skip(element) leaves elements out of the Tab order.
  */
 
 import { deepActive, fire } from "./dispatch.js";
