@@ -56,6 +56,7 @@ declare namespace Cobrowse {
     | "NETWORK_TIMEOUT" // The connection was lost and did not come back in time.
     | "AGENT_INITIATED" // An agent ended it.
     | "NAVIGATED_AWAY" // The visitor followed a link off the site.
+    | "SESSION_LIMIT" // The session reached the server's --session-limit.
     | (string & {});
 
   /** Fired before the session is asked for. */

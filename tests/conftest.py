@@ -31,10 +31,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import settings
 
 from support.chromium import CHROMIUM, CHROMIUM_ARGS, LOOPBACK
 from support.processes import RedisProcess, ServerProcess, tracebacks
 from support.site import Site
+
+# Property tests check what the code does, never how fast it does it: on a loaded machine an
+# example may take longer than Hypothesis' default deadline of 200 ms.
+settings.register_profile("cobrowse", deadline=None)
+settings.load_profile("cobrowse")
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
 BROWSER_FIXTURES = {"new_page", "browser", "context", "page"}
