@@ -46,6 +46,7 @@ class AgentMoves(Part):
                                                    session=summary(session)))
         await self.engine.publish(code, TO_VISITOR, 0, protocol.encode("agent_joined", id=agent["id"], name=name))
         await self.relay.fan_out.catch_up(conn, 0)
+        await self.relay.tools.catch_up(conn, code)
         await self.relay.sessions.broadcast(code)
 
     async def rejoin(self, conn: Connection, message: Message, text: str) -> None:
@@ -68,6 +69,7 @@ class AgentMoves(Part):
         self.relay.here.send(conn, protocol.encode("joined", id=agent_id, name=agent["name"], token=token,
                                                    session=summary(attached)))
         await self.relay.fan_out.catch_up(conn, 0)
+        await self.relay.tools.catch_up(conn, code)
 
     async def leave(self, conn: Connection, message: Message, text: str) -> None:
         code, agent_id = conn.where()
