@@ -4,7 +4,8 @@
  *
  * This module wires the others and answers each message the server sends: `link` (the
  * connection, docs/protocol.md), `screens` (the join form and the session), `replay` (the live
- * view), `control` (remote control, with the visitor's consent), `page` (the elements) and
+ * view), `control` (remote control, with the visitor's consent), `tools` (View, Point, Draw),
+ * `page` (the elements) and
  * `storage` (what the console remembers). The values shared with the widget and the server come
  * from shared.js, which `make setup` writes from cobrowse/core/. Everything that arrives from
  * the network is shown with textContent only, never parsed as HTML.
@@ -16,6 +17,7 @@ import { page, say } from "./page.js";
 import { showView } from "./replay.js";
 import { endedText, render, showForm, showSession } from "./screens.js";
 import { loadName, saveName } from "./storage.js";
+import { cleared, drawn, installTools } from "./tools.js";
 
 const LOST_TEXT = "Connection to the server was lost.";
 const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
@@ -58,6 +60,12 @@ function handle(ws, message) {
       say(statusBox, endedText(String(message.reason), message.url));
       codeInput.value = "";
       showForm();
+      break;
+    case "draw":
+      drawn(message);
+      break;
+    case "cleared":
+      cleared(message);
       break;
     case "error":
       refused(ws, message);
@@ -116,6 +124,7 @@ endButton.addEventListener("click", () => {
 });
 
 installControl(link);
+installTools(link);
 nameInput.value = loadName();
 (nameInput.value ? codeInput : nameInput).focus();
 link.rejoinAfterReload();

@@ -1,6 +1,7 @@
 /*
  * screens.js: what the console shows. The join form, or the session joined: its code, the
- * visitor's state and page, the agents in it, remote control and the live view.
+ * visitor's state and page, the agents in it, the agent tools, remote control and the live
+ * view.
  *
  * Exports showForm(), showSession(session, agentId), render(session, agentId) (a session
  * broadcast) and endedText(reason, url).
@@ -10,6 +11,7 @@ import { REASONS } from "./shared.js";
 import { showControl } from "./control.js";
 import { page } from "./page.js";
 import { stopView } from "./replay.js";
+import { resetTools, showTools } from "./tools.js";
 
 export function endedText(reason, url) {
   switch (reason) {
@@ -31,6 +33,7 @@ export function endedText(reason, url) {
 export function showForm() {
   stopView();
   showControl(null);
+  resetTools();
   document.body.classList.remove("workspace");
   page.panel.hidden = true;
   page.form.hidden = false;
@@ -72,4 +75,5 @@ export function render(session, agentId) {
   });
   page.agentList.replaceChildren(...items);
   showControl(session.control || null);
+  showTools(session, agentId);
 }

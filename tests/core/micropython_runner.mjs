@@ -25,6 +25,7 @@ from cobrowse import Events, EVENT_NAMES
 from cobrowse.core import protocol
 from cobrowse.core.events import PROPERTIES, Signal, payload, payload_json
 from cobrowse.core import control, tools
+from cobrowse.core.visitor_tools import VisitorTools
 from cobrowse.core.links import classify, replaces_page, site_hosts
 from cobrowse.core.protocol import ProtocolError
 from cobrowse.core.session import States, VisitorSession, reconnect_delay
@@ -483,6 +484,11 @@ def check_agent_tools():
         raise AssertionError("a point at true was accepted")
     pace = tools.Pace(30)
     expect(sum(1 for _ in range(40) if pace.admit(0)), 30, "the pace's burst")
+    mine = VisitorTools(["point", "draw"])
+    expect(mine.heard({"type": "point", "id": "a1", "name": "Ada", "at": {}}), (True, "Ada is pointing at your screen"),
+           "announced")
+    mine.switch(False)
+    expect(mine.heard({"type": "draw", "id": "a1", "stroke": {"id": "s"}}), (False, ""), "switched off")
 
 
 CHECKS = [

@@ -27,7 +27,7 @@ CHECKS = [
 # the adapters of cobrowse/browser/ need js and pyscript.
 MODULES = ["__init__"] + ["core/%s" % name for name in
                           ("__init__", "consent", "constants", "control", "events", "feed", "links", "protocol",
-                           "resume", "session", "states", "tools", "widget_view")]
+                           "resume", "session", "states", "tools", "visitor_tools", "widget_view")]
 
 pytestmark = [
     pytest.mark.process,  # node

@@ -74,3 +74,26 @@ def test_the_pace_lets_a_second_s_worth_through_then_its_rate():
     assert not pace.admit(0.01)
     assert pace.admit(0.04)
     assert sum(pace.admit(10 + index / 30) for index in range(300)) == 300
+
+
+def test_the_visitor_s_tools_announce_each_agent_s_pointing_and_drawing_once():
+    import json
+
+    from cobrowse.core.visitor_tools import VisitorTools
+
+    tools = VisitorTools(["point", "draw", "control"])
+    first = json.loads(tools.told())
+    assert first == {"v": 1, "type": "tools", "allowed": ["point", "draw", "control"], "on": True, "fresh": True}
+    assert "fresh" not in json.loads(tools.told())
+    point = {"type": "point", "id": "a1", "name": "Ada", "at": {"id": 1, "x": 0, "y": 0}}
+    assert tools.heard(point) == (True, "Ada is pointing at your screen")
+    assert tools.heard(point) == (True, "")
+    assert tools.heard({"type": "point", "id": "a1", "name": "Ada"}) == (True, "")
+    draw = {"type": "draw", "id": "a1", "name": "Ada", "stroke": {"id": "s1"}}
+    assert tools.heard(draw) == (True, "Ada is drawing on your screen")
+    assert tools.heard(dict(point, id="b2", name="Bob")) == (True, "Bob is pointing at your screen")
+    assert tools.strokes == ["s1"]
+    assert json.loads(tools.switch(False))["on"] is False
+    assert tools.usable() == ["control"] and tools.strokes == []
+    assert tools.heard(point) == (False, "")
+    assert tools.heard(draw) == (False, "")
