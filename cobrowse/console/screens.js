@@ -4,14 +4,35 @@
  * view.
  *
  * Exports showForm(), showSession(session, agentId), render(session, agentId) (a session
- * broadcast) and endedText(reason, url).
+ * broadcast), stateText(session, agentId) (the visitor's state in words) and endedText(reason, url).
  */
 
-import { REASONS } from "./shared.js";
+import { REASONS, STATES } from "./shared.js";
 import { showControl } from "./control.js";
 import { page } from "./page.js";
 import { stopView } from "./replay.js";
 import { resetTools, showTools } from "./tools.js";
+
+// The visitor's state as the agent reads it; the raw state stays in the line's tooltip.
+export function stateText(session, agentId) {
+  const control = session.control || {};
+  const other = control.name || "Another agent";
+  if (session.visitorConnected === false) {
+    return "The visitor's connection was lost: waiting for it to come back";
+  }
+  switch (session.state) {
+    case STATES.ACTIVE_WAIT:
+      return "Waiting for an agent";
+    case STATES.ACTIVE_ACTIVE:
+      return "Watching";
+    case STATES.ACTIVE_ESCALATING:
+      return control.agent === agentId ? "Waiting for the visitor to allow control" : other + " asked for control";
+    case STATES.ACTIVE_ESCALATED:
+      return control.agent === agentId ? "You control the page" : other + " controls the page";
+    default:
+      return session.state || "unknown";
+  }
+}
 
 export function endedText(reason, url) {
   switch (reason) {
@@ -53,7 +74,8 @@ export function showSession(session, agentId) {
 
 export function render(session, agentId) {
   page.heading.textContent = "Session " + (session.accessCode || "") + (session.SID ? " (SID " + session.SID + ")" : "");
-  page.stateLine.textContent = "Visitor state: " + (session.state || "unknown");
+  page.stateLine.textContent = "Visitor state: " + stateText(session, agentId);
+  page.stateLine.title = session.state || "";
 
   page.urlLine.replaceChildren("Visitor page: ");
   if (session.url) {
