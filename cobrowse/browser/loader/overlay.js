@@ -73,140 +73,153 @@ function arrow(color) {
   return svg;
 }
 
-export function createOverlay() {
-  let layer = null;
-  let strokesBox = null;
-  let pointersBox = null;
-  const pointers = new Map(); // agent id -> {box, at, timer}
-  const strokes = new Map(); // stroke id -> the `draw` message
+// The layer in the widget's shadow root, made the first time something is drawn.
+function makeLayer() {
+  let host = document.getElementById(WIDGET_ID);
+  if (!host) {
+    // data-ui="none": the overlay brings the widget's host itself.
+    host = element("div");
+    host.id = WIDGET_ID;
+    (document.body || document.documentElement).appendChild(host);
+  }
+  const root = host.shadowRoot || host.attachShadow({ mode: "open" });
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(STYLE);
+  root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  const layer = element("div", "cobrowse-overlay");
+  layer.setAttribute("aria-hidden", "true");
+  const strokes = document.createElementNS(SVG, "svg");
+  strokes.setAttribute("class", "cobrowse-strokes");
+  const pointers = element("div", "cobrowse-pointers");
+  layer.append(strokes, pointers);
+  root.appendChild(layer);
+  return { layer: layer, strokes: strokes, pointers: pointers };
+}
 
-  function ensureLayer() {
-    if (layer && layer.isConnected) return;
-    let host = document.getElementById(WIDGET_ID);
-    if (!host) {
-      // data-ui="none": the overlay brings the widget's host itself.
-      host = element("div");
-      host.id = WIDGET_ID;
-      (document.body || document.documentElement).appendChild(host);
-    }
-    const root = host.shadowRoot || host.attachShadow({ mode: "open" });
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(STYLE);
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-    layer = element("div", "cobrowse-overlay");
-    layer.setAttribute("aria-hidden", "true");
-    strokesBox = document.createElementNS(SVG, "svg");
-    strokesBox.setAttribute("class", "cobrowse-strokes");
-    pointersBox = element("div", "cobrowse-pointers");
-    layer.append(strokesBox, pointersBox);
-    root.appendChild(layer);
+// A stroke's points in the strokes' box, which is in the document: where the element is now,
+// less where the box is now (both in the window's coordinates).
+function strokeLine(message, strokesBox) {
+  const stroke = message.stroke;
+  const node = nodeOf(stroke.node);
+  const origin = strokesBox.getBoundingClientRect();
+  const box = node ? node.getBoundingClientRect() : { left: 0, top: 0 };
+  const points = [];
+  for (let index = 0; index + 1 < stroke.points.length; index += 2) {
+    points.push((box.left + stroke.points[index] - origin.left) + "," + (box.top + stroke.points[index + 1] - origin.top));
+  }
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("points", points.join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", message.color);
+  line.setAttribute("stroke-width", "4");
+  line.setAttribute("stroke-linecap", "round");
+  line.setAttribute("stroke-linejoin", "round");
+  line.dataset.stroke = stroke.id;
+  return line;
+}
+
+function newPointer(message) {
+  const box = element("div", "cobrowse-pointer");
+  const label = element("div", "label");
+  label.textContent = message.name || "Agent";
+  label.style.background = message.color;
+  box.append(arrow(message.color), label);
+  return { box: box, at: null, timer: 0 };
+}
+
+function placePointer(shown) {
+  const place = placeOf(shown.at.id, shown.at.x, shown.at.y);
+  shown.box.hidden = !place;
+  if (!place) return null;
+  shown.box.style.transform = "translate(" + place.left + "px, " + place.top + "px)";
+  shown.box.classList.toggle("flip", place.left > window.innerWidth - LABEL_ROOM);
+  return place;
+}
+
+class Overlay {
+  constructor() {
+    this.parts = null; // {layer, strokes, pointers}, once drawn in.
+    this.pointers = new Map(); // agent id -> {box, at, timer}
+    this.strokes = new Map(); // stroke id -> the `draw` message
+    // Pointers follow their element when anything scrolls; a resize may move every element.
+    window.addEventListener("scroll", () => this.pointers.forEach(placePointer), { capture: true, passive: true });
+    window.addEventListener("resize", () => this.redraw(), { passive: true });
   }
 
-  function placePointer(shown) {
-    const place = placeOf(shown.at.id, shown.at.x, shown.at.y);
-    shown.box.hidden = !place;
-    if (!place) return null;
-    shown.box.style.transform = "translate(" + place.left + "px, " + place.top + "px)";
-    shown.box.classList.toggle("flip", place.left > window.innerWidth - LABEL_ROOM);
-    return place;
+  ensureLayer() {
+    if (!this.parts || !this.parts.layer.isConnected) this.parts = makeLayer();
+    return this.parts;
   }
 
-  function hide(agentId) {
-    const shown = pointers.get(agentId);
+  hide(agentId) {
+    const shown = this.pointers.get(agentId);
     if (shown) {
       clearTimeout(shown.timer);
       shown.box.remove();
-      pointers.delete(agentId);
+      this.pointers.delete(agentId);
     }
   }
 
-  function ring(place, color) {
+  ring(place, color) {
     const circle = element("div", "cobrowse-ring");
     circle.style.left = place.left + "px";
     circle.style.top = place.top + "px";
     circle.style.borderColor = color;
-    pointersBox.appendChild(circle);
+    this.parts.pointers.appendChild(circle);
     setTimeout(() => circle.remove(), RING_MS);
   }
 
-  function point(message) {
+  point(message) {
     if (!message.at) {
-      hide(message.id);
+      this.hide(message.id);
       return;
     }
-    ensureLayer();
-    let shown = pointers.get(message.id);
+    const parts = this.ensureLayer();
+    let shown = this.pointers.get(message.id);
     if (!shown) {
-      const box = element("div", "cobrowse-pointer");
-      const label = element("div", "label");
-      label.textContent = message.name || "Agent";
-      label.style.background = message.color;
-      box.append(arrow(message.color), label);
-      pointersBox.appendChild(box);
-      shown = { box: box, at: null, timer: 0 };
-      pointers.set(message.id, shown);
+      shown = newPointer(message);
+      parts.pointers.appendChild(shown.box);
+      this.pointers.set(message.id, shown);
     }
     shown.at = message.at;
     clearTimeout(shown.timer);
-    shown.timer = setTimeout(() => hide(message.id), POINTER_STILL_MS);
+    shown.timer = setTimeout(() => this.hide(message.id), POINTER_STILL_MS);
     const place = placePointer(shown);
-    if (place && message.at.ring) ring(place, message.color);
+    if (place && message.at.ring) this.ring(place, message.color);
   }
 
-  // A stroke's points in the strokes' box, which is in the document: where the element is now,
-  // less where the box is now (both in the window's coordinates).
-  function drawStroke(message) {
-    const stroke = message.stroke;
-    const node = nodeOf(stroke.node);
-    const origin = strokesBox.getBoundingClientRect();
-    const box = node ? node.getBoundingClientRect() : { left: 0, top: 0 };
-    const points = [];
-    for (let index = 0; index + 1 < stroke.points.length; index += 2) {
-      points.push((box.left + stroke.points[index] - origin.left) + "," + (box.top + stroke.points[index + 1] - origin.top));
-    }
-    const line = document.createElementNS(SVG, "polyline");
-    line.setAttribute("points", points.join(" "));
-    line.setAttribute("fill", "none");
-    line.setAttribute("stroke", message.color);
-    line.setAttribute("stroke-width", "4");
-    line.setAttribute("stroke-linecap", "round");
-    line.setAttribute("stroke-linejoin", "round");
-    line.dataset.stroke = stroke.id;
-    return line;
-  }
-
-  function redraw() {
-    if (!layer) return;
-    strokesBox.replaceChildren(...Array.from(strokes.values(), drawStroke));
-    pointers.forEach(placePointer);
-  }
-
-  function draw(message) {
-    ensureLayer();
-    strokes.set(message.stroke.id, message);
-    const old = strokesBox.querySelector('[data-stroke="' + CSS.escape(message.stroke.id) + '"]');
-    const line = drawStroke(message);
+  draw(message) {
+    const parts = this.ensureLayer();
+    this.strokes.set(message.stroke.id, message);
+    const old = parts.strokes.querySelector('[data-stroke="' + CSS.escape(message.stroke.id) + '"]');
+    const line = strokeLine(message, parts.strokes);
     if (old) old.replaceWith(line);
-    else strokesBox.appendChild(line);
+    else parts.strokes.appendChild(line);
   }
 
-  function clear(everything) {
-    strokes.clear();
-    if (strokesBox) strokesBox.replaceChildren();
-    if (everything) Array.from(pointers.keys()).forEach(hide);
+  redraw() {
+    if (!this.parts) return;
+    const box = this.parts.strokes;
+    box.replaceChildren(...Array.from(this.strokes.values(), (message) => strokeLine(message, box)));
+    this.pointers.forEach(placePointer);
   }
 
-  // Pointers follow their element when anything scrolls; a resize may move every element.
-  window.addEventListener("scroll", () => pointers.forEach(placePointer), { capture: true, passive: true });
-  window.addEventListener("resize", redraw, { passive: true });
+  clear(everything) {
+    this.strokes.clear();
+    if (this.parts) this.parts.strokes.replaceChildren();
+    if (everything) Array.from(this.pointers.keys()).forEach((agentId) => this.hide(agentId));
+  }
+}
 
+export function createOverlay() {
+  const overlay = new Overlay();
   // Python calls these with JSON text; nothing here may throw into it.
-  const guarded = (fn) => (json) => {
+  const guarded = (method) => (json) => {
     try {
-      fn(typeof json === "string" ? JSON.parse(json) : json);
+      overlay[method](typeof json === "string" ? JSON.parse(json) : json);
     } catch (error) {
       console.error("Cobrowse: the agent tools' overlay failed:", error);
     }
   };
-  return { point: guarded(point), draw: guarded(draw), clear: guarded(clear) };
+  return { point: guarded("point"), draw: guarded("draw"), clear: guarded("clear") };
 }
