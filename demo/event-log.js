@@ -8,7 +8,10 @@
     var list = document.getElementById("event-log");
     if (!list) return;
     var item = document.createElement("li");
-    var parts = Object.keys(event).map(function (key) { return key + "=" + String(event[key]); });
+    // A property the event has no value for shows as "\u2014", not "undefined".
+    var parts = Object.keys(event).map(function (key) {
+      return key + "=" + (event[key] === undefined || event[key] === null ? "\u2014" : String(event[key]));
+    });
     item.textContent = name + " " + parts.join(" ");
     list.appendChild(item);
   }

@@ -182,7 +182,16 @@ declare namespace Cobrowse {
     readonly SID: string | undefined;
     /** The session's mode; undefined outside a session. */
     readonly mode: Mode | undefined;
+    /**
+     * What agents may use on this page now: the tools `data-agent-tools` allows (all three by
+     * default), less "point" and "draw" while the visitor has turned agent tools off;
+     * undefined until the widget has started.
+     */
+    readonly agentTools: AgentTool[] | undefined;
   }
+
+  /** A tool an agent may use on the visitor's page. */
+  type AgentTool = "point" | "draw" | "control";
 
   /** Which modes this browser supports. */
   interface Environment {

@@ -3,13 +3,14 @@ backoff while the session can be resumed, and the live view recorded onto it.
 
 Public names:
 
-- ``Connection(server, session, pump, act, draining_code)``: the connection of ``session`` to
+- ``Connection(server, session, pump, handle, draining_code)``: the connection of ``session`` to
   the cobrowse server at ``server`` (its http(s) URL). ``open()`` connects, ``flush()`` sends
   what the session queued, ``heartbeat(silence_ms)`` (on the widget's schedule) pings or, when
   the server has said nothing for longer than ``silence_ms``, drops the socket, ``close()``
   hangs up and ``sync_live_view()`` records the page while agents watch. ``socket`` is the
-  open (or opening) WebSocket, or None. An agent's ``act`` message goes to ``act(message)``;
-  ``pump()`` is the widget's, called after each change.
+  open (or opening) WebSocket, or None. The messages of ``HANDED_ON`` (an agent's action,
+  pointer and strokes, and the session's start or resumption) go to ``handle(message)`` once
+  the session has taken them; ``pump()`` is the widget's, called after each change.
 
 A lost connection is reconnected after ``core.session.reconnect_delay`` (at once when the server
 closed it with ``draining_code``: it is shutting down and another process takes the session),
@@ -22,14 +23,17 @@ from cobrowse.core.session import reconnect_delay
 from cobrowse.core.states import States
 
 
+HANDED_ON = ("act", "point", "draw", "cleared", "started", "resumed")
+
+
 class Connection:
     """One session's connection to the server."""
 
-    def __init__(self, server, session, pump, act, draining_code):
+    def __init__(self, server, session, pump, handle, draining_code):
         self.url = server.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws/visitor"
         self.session = session
         self.pump = pump
-        self.act = act
+        self.handle = handle
         self.draining_code = draining_code
         self.socket = None
         self.last_heard = 0
@@ -111,8 +115,8 @@ class Connection:
         resuming = self.session.resuming or self.session.reconnecting
         try:
             message = self.session.receive(event.data, window.Date.now() / 1000)
-            if message["type"] == "act":
-                self.act(message)
+            if message["type"] in HANDED_ON:
+                self.handle(message)
             if message["type"] in ("resumed", "started"):
                 self.lost_at = None
                 self.attempt = 0

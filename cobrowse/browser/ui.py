@@ -3,8 +3,10 @@ dialogs and the live region that screen readers hear.
 
 Public names:
 
-- ``DefaultUI(session, command)``: the widget's box for ``session``; its buttons run the API
-  commands ``start`` and ``stop`` through ``command(name, args_json)``. Calls: ``install()``
+- ``DefaultUI(session, command, tools=None)``: the widget's box for ``session``; its buttons run
+  the API commands ``start`` and ``stop`` through ``command(name, args_json)``, and, while agents
+  are there, the "Agent tools" switch and Clear of ``tools`` (a ``VisitorTools``) the widget's
+  ``agentToolsSwitch`` and ``clearDrawings``. Calls: ``install()``
   (once, at boot), ``render()`` (after each change; draws only what changed), ``say(text)``
   (the live region), ``show_dialog(veil, cancel)`` and ``close_dialog(restore_focus)``, and
   ``popups``, the default popups the page switched on or off (``navigatingAway``,
@@ -48,6 +50,12 @@ ul { margin: 4px 0; padding-left: 18px; }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after { animation: none !important; transition: none !important; }
 }
+.tools { display: flex; align-items: center; gap: 6px; margin-top: 6px; }
+button[role="switch"] { background: #fff; color: #1d2430; border-color: #5b6472; }
+button[role="switch"]::before { content: ""; display: inline-block; width: 22px; height: 12px; margin-right: 6px;
+  border-radius: 6px; background: #5b6472; vertical-align: -1px; box-shadow: inset -10px 0 0 1px #fff; }
+button[role="switch"][aria-checked="true"]::before { background: var(--cobrowse-accent, #0b5cd5);
+  box-shadow: inset 10px 0 0 1px #fff; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
   overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .veil { position: fixed; inset: 0; z-index: 2147483647; background: rgba(0,0,0,.35);
@@ -61,14 +69,16 @@ ul { margin: 4px 0; padding-left: 18px; }
 class DefaultUI:
     """The default widget of one page."""
 
-    def __init__(self, session, command):
+    def __init__(self, session, command, tools=None):
         self.session = session
         self.command = command
+        self.tools = tools
         self.popups = {"navigatingAway": True, "sessionEnded": True}
         self.root = None
         # The live region: screen readers hear what it says (the code, agents, notices).
         self.said = None
         self.rendered = None  # The view last drawn, as JSON text.
+        self.announced = None  # What the live region was last told of the view.
         self.shown = None  # The view last drawn.
         self.dialog = None
         # What Escape does while the dialog is open, and where focus goes back when it closes.
@@ -95,7 +105,7 @@ class DefaultUI:
     def render(self):
         if self.root is None:
             return
-        state = view(self.session, self.popups.get("sessionEnded"))
+        state = view(self.session, self.popups.get("sessionEnded"), self.tools)
         key = json.dumps(state)
         if key == self.rendered:
             return
@@ -112,7 +122,11 @@ class DefaultUI:
         self.root.appendChild(box)
         if focused is not None:
             refocus(box, focused)
-        self.say(announcement(state))
+        # Said when it changes, not on every redraw: what the agent tools said stays heard.
+        said = announcement(state)
+        if said != self.announced:
+            self.announced = said
+            self.say(said)
 
     def _draw(self, box, state):
         mode = state["mode"]
@@ -140,9 +154,24 @@ class DefaultUI:
                 box.appendChild(names)
             else:
                 box.appendChild(element("div", "Waiting for an agent to join…", cls="muted"))
+            if state.get("tools"):
+                box.appendChild(self._tools(state["tools"]))
             box.appendChild(button("End", lambda event: self.command("stop", "{}")))
         else:
             box.appendChild(element("p", ENDING))
+
+    def _tools(self, shown):
+        """The "Agent tools" switch (pointing and drawing, on or off) and Clear (the drawings)."""
+        row = element("div", cls="tools")
+        on = shown["on"]
+        switch = button("Agent tools", lambda event: self.command("agentToolsSwitch", json.dumps({"on": not on})))
+        switch.setAttribute("role", "switch")
+        switch.setAttribute("aria-checked", "true" if on else "false")
+        switch.setAttribute("title", "Let agents point and draw on your screen")
+        row.appendChild(switch)
+        if shown["clear"]:
+            row.appendChild(button("Clear", lambda event: self.command("clearDrawings", "{}"), quiet=True))
+        return row
 
     def _dismiss(self, event):
         self.session.ended_reason = None

@@ -6,7 +6,8 @@ Public names:
 - ``Widget``: one page's co-browse widget. The loader calls its ``listen``,
   ``remove_listener`` and ``command`` (the proxies ``main`` attaches); its parts do the rest:
   ``connection`` (the WebSocket), ``navigation`` (links that leave the site), ``ui`` (the
-  default widget; None with ``data-ui="none"``), ``storage`` (what the tab keeps) and, built
+  default widget; None with ``data-ui="none"``), ``storage`` (what the tab keeps), ``tools``
+  (the agents' pointers and strokes, ``data-agent-tools``) and, built
   the first time it is needed, ``control`` (remote control). Each calls ``pump()`` after a
   change.
 - ``CONTROL_COMMANDS``: the API commands that remote control answers.
@@ -25,12 +26,14 @@ from cobrowse.browser.connection import Connection
 from cobrowse.browser.ffi import create_proxy, loader, report, window
 from cobrowse.browser.navigation import Navigation
 from cobrowse.browser.storage import TabStorage
+from cobrowse.browser.tools import AgentTools
 from cobrowse.browser.ui import DefaultUI
 from cobrowse.core import links
 from cobrowse.core.constants import CLOSE_DRAINING, HEARTBEAT_MS, SILENCE_MS
 from cobrowse.core.events import Events, payload_json
 from cobrowse.core.session import NETWORK_TIMEOUT_SECONDS, VisitorSession
 from cobrowse.core.states import States, in_session
+from cobrowse.core.tools import parse_allowed
 
 # How long a confirmed departure waits for the server to acknowledge the end of the session
 # before the page navigates anyway, in milliseconds.
@@ -49,8 +52,10 @@ class Widget:
         self.storage = TabStorage(options["server"], self.session.site_code)
         self.settled = False
         self.hosts = links.site_hosts(options.get("domains"), window.location.hostname)
-        self.ui = DefaultUI(self.session, self.command) if options.get("ui") != "none" else None
-        self.connection = Connection(options["server"], self.session, self.pump, self._act, CLOSE_DRAINING)
+        self.tools = AgentTools(self.session, _allowed_tools(options.get("agentTools")))
+        self.ui = DefaultUI(self.session, self.command, self.tools.state) if options.get("ui") != "none" else None
+        self.tools.ui = self.ui
+        self.connection = Connection(options["server"], self.session, self.pump, self._handle, CLOSE_DRAINING)
         self.navigation = Navigation(self.session, self.connection, self.ui, self.hosts, self.pump, LEAVE_GRACE_MS)
         self.flush_scheduled = False
         # Proxies handed to JavaScript must outlive this call on Pyodide: keep them.
@@ -87,7 +92,8 @@ class Widget:
         if name == "state":
             return {"state": session.state}
         if name == "info":
-            return {"accessCode": session.access_code, "SID": session.sid, "mode": session.mode if in_session(session.state) else None}
+            return {"accessCode": session.access_code, "SID": session.sid, "agentTools": self.tools.state.usable(),
+                    "mode": session.mode if in_session(session.state) else None}
         if name == "boot":
             return self._boot()
         if name == "bootFailed":
@@ -106,6 +112,12 @@ class Widget:
             if ok and self.connection.socket is None:
                 session.connection_lost()
             return {"result": ok, "description": description}
+        if name == "agentToolsSwitch":
+            self.tools.switch(args.get("on") is True)
+            return {"result": True}
+        if name == "clearDrawings":
+            self.tools.clear()
+            return {"result": True}
         if name in CONTROL_COMMANDS:
             return self._remote_control().command(name)
         if name == "popup":
@@ -143,6 +155,7 @@ class Widget:
             # Listeners run later, never inside listen(), start() or stop().
             self.flush_scheduled = True
             window.setTimeout(self._flush_proxy, 0)
+        self.tools.sync()
         if self.ui is not None:
             self.ui.render()
         if self.control is not None or session.control:
@@ -156,8 +169,13 @@ class Widget:
         self.navigation.after_events()
         self.pump()
 
-    def _act(self, message):
-        self._remote_control().act(message)
+    def _handle(self, message):
+        """A message the connection hands on: an action for remote control, the rest for the
+        agent tools."""
+        if message["type"] == "act":
+            self._remote_control().act(message)
+        else:
+            self.tools.receive(message)
 
     def _remote_control(self):
         """This page's remote control, built the first time it is needed: when an agent asks
@@ -190,6 +208,14 @@ def _report_listener_error(signal, listener, exc):
 
 def _page_url():
     return str(window.location.href)[:2048]
+
+
+def _allowed_tools(text):
+    """data-agent-tools: the tools it names; unknown names are reported and left out."""
+    allowed, unknown = parse_allowed(text)
+    if unknown:
+        report("data-agent-tools: %s unknown (the tools are point, draw, control)" % ", ".join(unknown))
+    return allowed
 
 
 def _network_timeout(value):

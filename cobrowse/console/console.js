@@ -6,8 +6,9 @@
  * agent is: a signed token, or the shared key), `link` (the connection, docs/protocol.md),
  * `screens` (sign-in, the join form and the session), `supervisors` (a supervisor's list of live
  * sessions), `replay` (the live view), `control` (remote control, with the visitor's consent),
- * `page` (the elements) and `storage` (what the console remembers). An agent signed in with a
- * token is "Signed in as NAME" and is not asked for a name. The values shared with the widget and the server come
+ * `tools` (View, Point, Draw), `page` (the elements) and `storage` (what the console
+ * remembers). An agent signed in with a token is "Signed in as NAME" and is not asked for a
+ * name. The values shared with the widget and the server come
  * from shared.js, which `make setup` writes from cobrowse/core/. Everything that arrives from
  * the network is shown with textContent only, never parsed as HTML.
  */
@@ -20,6 +21,7 @@ import { endedText, render, showForm, showSession, showSignIn } from "./screens.
 import { EXPIRED_TEXT, expired, signIn } from "./signin.js";
 import { loadName, saveName, saveToken } from "./storage.js";
 import { watchSessions } from "./supervisors.js";
+import { cleared, drawn, installTools } from "./tools.js";
 
 const LOST_TEXT = "Connection to the server was lost.";
 const RECONNECTING_TEXT = "Connection lost: reconnecting\u2026";
@@ -104,6 +106,12 @@ function handle(ws, message) {
       codeInput.value = "";
       showForm();
       break;
+    case "draw":
+      drawn(message);
+      break;
+    case "cleared":
+      cleared(message);
+      break;
     case "error":
       refused(ws, message);
       break;
@@ -168,6 +176,7 @@ endButton.addEventListener("click", () => {
 });
 
 installControl(link);
+installTools(link);
 nameInput.value = loadName();
 signIn().then((result) => {
   if (!result.identity) {

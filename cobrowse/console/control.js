@@ -3,7 +3,8 @@
  * on the replay are sent as actions (docs/protocol.md, "Remote control"), aimed at the replayed
  * element's rrweb node id; the visitor's browser decides whether to perform them.
  *
- * Exports installControl(link) (once, at start) and showControl(record): the session's control
+ * Exports installControl(link) (once, at start), aim(event) (the replayed element under the
+ * agent's pointer, which the agent tools aim at too) and showControl(record): the session's control
  * record as the server has it, {agent, name, state: "asking" | "granted"}, or null.
  */
 
@@ -77,7 +78,7 @@ function elementPath(node) {
 }
 
 // The point of the visitor's viewport under the agent's pointer, and the replayed element there.
-function aim(event) {
+export function aim(event) {
   const shown = replayer();
   if (!shown || !shown.iframe) {
     return null;

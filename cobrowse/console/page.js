@@ -32,6 +32,11 @@ export const page = {
   controlNote: byId("control-note"),
   surface: byId("control-surface"),
   chooser: byId("chooser"),
+  toolGroup: byId("tools"),
+  clearButton: byId("clear-drawings"),
+  toolsNote: byId("tools-note"),
+  toolSurface: byId("tool-surface"),
+  sketch: byId("sketch"),
 };
 
 export function say(box, text) {

@@ -10,7 +10,7 @@ import { FULL_SNAPSHOT } from "./shared.js";
 import { page, say } from "./page.js";
 
 const REPLAY_TITLE = "The visitor's page, replayed live";
-const { liveSection, liveNote, replayBox, surface, chooser } = page;
+const { liveSection, liveNote, replayBox, surface, chooser, toolSurface, sketch } = page;
 
 // The replayer (`shown`) is created on the first Meta (4) or FullSnapshot (2) event, so an agent
 // who joins late or comes back starts from the server's log of the view: the latest snapshot and
@@ -141,7 +141,7 @@ function dropReplayer() {
   }
   shown = null;
   replaySize = null;
-  replayBox.replaceChildren(surface, chooser);
+  replayBox.replaceChildren(surface, chooser, toolSurface, sketch);
   replayBox.style.width = "";
   replayBox.style.height = "";
 }

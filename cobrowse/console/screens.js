@@ -1,15 +1,39 @@
 /*
  * screens.js: what the console shows. The sign-in screen, the join form, or the session joined:
- * its code, the visitor's state and page, the agents in it, remote control and the live view.
+ * its code, the visitor's state and page, the agents in it, the agent tools, remote control and
+ * the live view.
  *
  * Exports showSignIn(), showForm(), showSession(session, agentId), render(session, agentId) (a
- * session broadcast) and endedText(reason, url).
+ * session broadcast), stateText(session, agentId) (the visitor's state in words) and
+ * endedText(reason, url).
  */
 
-import { REASONS } from "./shared.js";
+import { REASONS, STATES } from "./shared.js";
 import { showControl } from "./control.js";
 import { page } from "./page.js";
 import { stopView } from "./replay.js";
+import { resetTools, showTools } from "./tools.js";
+
+// The visitor's state as the agent reads it; the raw state stays in the line's tooltip.
+export function stateText(session, agentId) {
+  const control = session.control || {};
+  const other = control.name || "Another agent";
+  if (session.visitorConnected === false) {
+    return "The visitor's connection was lost: waiting for it to come back";
+  }
+  switch (session.state) {
+    case STATES.ACTIVE_WAIT:
+      return "Waiting for an agent";
+    case STATES.ACTIVE_ACTIVE:
+      return "Watching";
+    case STATES.ACTIVE_ESCALATING:
+      return control.agent === agentId ? "Waiting for the visitor to allow control" : other + " asked for control";
+    case STATES.ACTIVE_ESCALATED:
+      return control.agent === agentId ? "You control the page" : other + " controls the page";
+    default:
+      return session.state || "unknown";
+  }
+}
 
 export function endedText(reason, url) {
   switch (reason) {
@@ -34,6 +58,7 @@ export function endedText(reason, url) {
 function leaveWorkspace() {
   stopView();
   showControl(null);
+  resetTools();
   document.body.classList.remove("workspace");
   page.panel.hidden = true;
 }
@@ -67,7 +92,8 @@ export function showSession(session, agentId) {
 
 export function render(session, agentId) {
   page.heading.textContent = "Session " + (session.accessCode || "") + (session.SID ? " (SID " + session.SID + ")" : "");
-  page.stateLine.textContent = "Visitor state: " + (session.state || "unknown");
+  page.stateLine.textContent = "Visitor state: " + stateText(session, agentId);
+  page.stateLine.title = session.state || "";
 
   page.urlLine.replaceChildren("Visitor page: ");
   if (session.url) {
@@ -89,4 +115,5 @@ export function render(session, agentId) {
   });
   page.agentList.replaceChildren(...items);
   showControl(session.control || null);
+  showTools(session, agentId);
 }

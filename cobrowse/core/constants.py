@@ -8,6 +8,10 @@ Public names:
   silent connection lasts before they take it for dead.
 - ``MODE_ICB``, ``MODE_ACB``: the session's modes (``Cobrowse.API.Session.mode``).
 - ``WIDGET_ID``: the id of the widget's host element in the visitor's page.
+- ``AGENT_TOOLS``: what agents may use on the visitor's page (``data-agent-tools``'s names).
+- ``TOOLS_PER_SECOND``: how often an agent's pointer and strokes are sent, at most.
+- ``POINTER_STILL_MS``: how long a still pointer stays on the visitor's page.
+- ``AGENT_COLOURS``: each agent's colour for its pointer and strokes, by its place in the session.
 
 The other shared values stay with the module they belong to: the events and their properties in
 ``events``, the states, reasons and reconnect timings in ``session``, the protocol's version and
@@ -36,3 +40,13 @@ MODE_ICB = "ICB"
 MODE_ACB = "ACB"
 
 WIDGET_ID = "cobrowse-widget"
+
+# The agent tools a site may allow (data-agent-tools; all of them by default): pointing at the
+# visitor's page, drawing on it, and remote control (with the visitor's consent).
+AGENT_TOOLS = ["point", "draw", "control"]
+# An agent's pointer moves and strokes are coalesced to at most this many messages a second.
+TOOLS_PER_SECOND = 30
+# A pointer that has not moved for this long is hidden.
+POINTER_STILL_MS = 5000
+# An agent's colour is the one at its place in the session (round again after the last).
+AGENT_COLOURS = ["#d4380d", "#0b5cd5", "#237804", "#9e1068", "#ad6800", "#08979c"]

@@ -52,6 +52,17 @@ SCHEMAS = {
     "request_control": {},
     "release_control": {},
     "act": {"id": (str, False, _CODE), "action": (dict, True, 0)},
+    # Agent tools (docs/protocol.md, "Agent tools"). Agent to server: ``at`` (absent: the pointer
+    # leaves the page) and ``stroke``; server to visitor (and, for ``draw``, to agents) with the
+    # agent's id, name and colour. ``clear`` from either side; ``cleared`` to everybody, with who
+    # cleared. ``tools`` from the visitor: what the page allows and the visitor's switch.
+    "point": {"id": (str, False, _CODE), "name": (str, False, _NAME), "color": (str, False, 16),
+              "at": (dict, False, 0)},
+    "draw": {"id": (str, False, _CODE), "name": (str, False, _NAME), "color": (str, False, 16),
+             "stroke": (dict, True, 0)},
+    "clear": {},
+    "cleared": {"name": (str, True, _NAME)},
+    "tools": {"allowed": (list, True, 0), "on": (bool, True, 0), "fresh": (bool, False, 0)},
     # Server to visitor: an agent asks. Server to agent: what became of this agent's request or
     # action.
     "control_request": {"id": (str, True, _CODE), "name": (str, True, _NAME)},
@@ -81,11 +92,13 @@ SCHEMAS = {
 }
 
 VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
-                     "control_end", "refused")
+                     "control_end", "refused", "clear", "tools")
 SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
-                     "control_request", "control_end", "act", "session_warning")
-AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act")
-SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong", "control_notice", "session_warning")
+                     "control_request", "control_end", "act", "session_warning", "point", "draw", "cleared")
+AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act", "point",
+                   "draw", "clear")
+SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong", "control_notice", "session_warning", "draw",
+                   "cleared")
 
 
 def _refuse_constant(name):

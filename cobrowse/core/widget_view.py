@@ -2,7 +2,9 @@
 
 Public names:
 
-- ``view(session, popups)``: a dict describing the widget for the session's current state.
+- ``view(session, popups, tools)``: a dict describing the widget for the session's current state
+  (``tools``: the page's ``visitor_tools.VisitorTools``, whose switch the panel shows while
+  agents are there).
 - ``ended_text(reason)``: the sentence that tells the visitor why a session ended.
 - ``announcement(shown)``: what screen readers should be told about a view (its live region).
 - ``spelled(code)``: an access code spelt out digit by digit, as a screen reader should say it.
@@ -38,11 +40,14 @@ def ended_text(reason):
     return _ENDED.get(reason) or "The co-browse session ended (%s)." % reason
 
 
-def view(session, ended_popup=True):
+def view(session, ended_popup=True, tools=None):
     """Describe the widget: ``mode`` is one of idle, starting, active, ending.
 
     ``notice`` is a sentence to show (why the last session ended, why starting failed, or
-    that the session ends soon), or None. Agent names are plain strings: the renderer inserts them as text.
+    that the session ends soon), or None. Agent names are plain strings: the renderer inserts
+    them as text. ``tools`` is ``{"on", "clear"}`` (the "Agent tools" switch, and whether there
+    are drawings to clear) while agents are there and the page lets them point or draw, else
+    None (no such key without ``tools``).
     """
     state = session.state
     notice = None
@@ -68,12 +73,15 @@ def view(session, ended_popup=True):
         mode = "ending"
     else:
         mode = "idle"
-    return {
+    shown = {
         "mode": mode,
         "code": session.access_code if mode == "active" else None,
         "agents": [name for _, name in session.agents] if mode == "active" else [],
         "notice": notice,
     }
+    if tools is not None:
+        shown["tools"] = tools.shown() if mode == "active" and session.agents else None
+    return shown
 
 
 def spelled(code):

@@ -270,7 +270,12 @@ def test_the_agent_console_passes_axe_and_works_with_the_keyboard(new_page, serv
     agent.emulate_media(reduced_motion="reduce")
     assert agent.evaluate(pointer) == "0s"
 
-    # The workspace's bar: Request control first, then Leave and End session.
+    # The workspace's bar: the Agent tool group (one stop: its checked radio, Point), Clear
+    # drawings, Request control, then Leave and End session.
+    agent.keyboard.press("Tab")
+    assert agent.evaluate("document.activeElement.getAttribute('role') + ':' + document.activeElement.dataset.tool") == "radio:point"
+    agent.keyboard.press("Tab")
+    assert focused_id(agent) == "clear-drawings"
     agent.keyboard.press("Tab")
     assert focused_id(agent) == "control"
     agent.keyboard.press("Tab")

@@ -153,7 +153,8 @@ def test_asking_allowing_denying_and_stopping_follow_the_contract(new_page, serv
     expect(visitor.locator(".control-frame")).to_be_visible()
     assert visitor.evaluate("Cobrowse.API.Session.getState()") == "ACTIVE:ESCALATED"
     assert visitor.evaluate("Cobrowse.API.Session.mode") == "ACB"
-    expect(agent.locator("#visitor-state")).to_have_text("Visitor state: ACTIVE:ESCALATED")
+    expect(agent.locator("#visitor-state")).to_have_text("Visitor state: You control the page")
+    expect(agent.locator("#visitor-state")).to_have_attribute("title", "ACTIVE:ESCALATED")
 
     visitor.get_by_role("button", name="Stop control").click()
     expect(agent.get_by_role("button", name="Request control")).to_be_enabled()

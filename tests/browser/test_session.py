@@ -61,7 +61,8 @@ def test_full_session_with_an_agent(new_page, server, site, runtime):
     # Names from the network are text, never markup.
     expect(box.get_by_text("Alice <b>Agent</b>")).to_be_visible()
     assert visitor.evaluate("Cobrowse.API.Session.getState()") == "ACTIVE:ACTIVE"
-    expect(agent.locator("#visitor-state")).to_contain_text("ACTIVE:ACTIVE")
+    expect(agent.locator("#visitor-state")).to_have_text("Visitor state: Watching")
+    expect(agent.locator("#visitor-state")).to_have_attribute("title", "ACTIVE:ACTIVE")
 
     agent.get_by_role("button", name="End session").click()
     ended = wait_heard(visitor, "SessionEnded")[0]

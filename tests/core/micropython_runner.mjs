@@ -24,7 +24,8 @@ sys.path.insert(0, "/app")
 from cobrowse import Events, EVENT_NAMES
 from cobrowse.core import protocol
 from cobrowse.core.events import PROPERTIES, Signal, payload, payload_json
-from cobrowse.core import control
+from cobrowse.core import control, tools
+from cobrowse.core.visitor_tools import VisitorTools
 from cobrowse.core.links import classify, replaces_page, site_hosts
 from cobrowse.core.protocol import ProtocolError
 from cobrowse.core.session import States, VisitorSession, reconnect_delay
@@ -323,6 +324,11 @@ def check_protocol_errors():
         "act": {"id": "a1", "action": {"kind": "key", "key": "a"}},
         "control_request": {"id": "a1", "name": "Alice"},
         "control_notice": {"code": "declined", "message": "Declined"},
+        "point": {"id": "a1", "name": "Alice", "color": "#d4380d", "at": {"id": 4, "x": 1, "y": 2.5, "ring": True}},
+        "draw": {"id": "a1", "stroke": {"id": "s1", "node": 4, "points": [1, 2], "done": False}},
+        "clear": {},
+        "cleared": {"name": "Alice"},
+        "tools": {"allowed": ["point"], "on": False, "fresh": True},
     }
     directions = (protocol.VISITOR_TO_SERVER, protocol.SERVER_TO_VISITOR, protocol.AGENT_TO_SERVER, protocol.SERVER_TO_AGENT)
     for accept in directions:
@@ -467,6 +473,27 @@ def check_control_actions():
         raise AssertionError("Enter on a link that leaves the site was allowed")
 
 
+def check_agent_tools():
+    expect(tools.parse_allowed(" Draw,point,laser"), (["point", "draw"], ["laser"]), "data-agent-tools")
+    expect(tools.usable({"allowed": ["point", "draw", "control"], "on": False}), ["control"], "switched off")
+    expect(tools.refusal({"allowed": ["point"], "on": True}, "draw"), "This site does not allow agents to draw", "no draw")
+    expect(tools.parse_point({"id": 3, "x": 1.5, "y": 2}), {"id": 3, "x": 1.5, "y": 2, "ring": False}, "a point")
+    expect(tools.parse_stroke({"id": "s", "points": [1, 2]})["node"], -1, "a stroke")
+    try:
+        tools.parse_point({"id": True, "x": 1, "y": 2})
+    except tools.ToolRefused:
+        pass
+    else:
+        raise AssertionError("a point at true was accepted")
+    pace = tools.Pace(30)
+    expect(sum(1 for _ in range(40) if pace.admit(0)), 30, "the pace's burst")
+    mine = VisitorTools(["point", "draw"])
+    expect(mine.heard({"type": "point", "id": "a1", "name": "Ada", "at": {}}), (True, "Ada is pointing at your screen"),
+           "announced")
+    mine.switch(False)
+    expect(mine.heard({"type": "draw", "id": "a1", "stroke": {"id": "s"}}), (False, ""), "switched off")
+
+
 CHECKS = [
     ("runtime", check_runtime),
     ("seed_events", check_seed_events),
@@ -479,6 +506,7 @@ CHECKS = [
     ("links", check_links),
     ("control_consent", check_control_consent),
     ("control_actions", check_control_actions),
+    ("agent_tools", check_agent_tools),
 ]
 
 failed = []

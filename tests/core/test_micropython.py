@@ -21,12 +21,13 @@ NODE = shutil.which("node")
 CHECKS = [
     "runtime", "seed_events", "payload_json_order", "full_session", "session_edges", "resume",
     "listener_isolation", "protocol_errors", "links", "control_consent", "control_actions",
+    "agent_tools",
 ]
 # What the browser gets of the pure core (cobrowse/core/, sorted, after the package's __init__);
 # the adapters of cobrowse/browser/ need js and pyscript.
 MODULES = ["__init__"] + ["core/%s" % name for name in
                           ("__init__", "consent", "constants", "control", "events", "feed", "links", "protocol",
-                           "resume", "session", "states", "widget_view")]
+                           "resume", "session", "states", "tools", "visitor_tools", "widget_view")]
 
 pytestmark = [
     pytest.mark.process,  # node

@@ -58,12 +58,19 @@ FULL = {
     "act": {"id": "a1", "action": {"kind": "click", "id": 12, "x": 10, "y": 20.5}},
     "control_request": {"id": "a1", "name": "Alice"},
     "control_notice": {"code": "declined", "message": "The visitor declined your request for control"},
+    "point": {"id": "a1", "name": "Alice", "color": "#d4380d", "at": {"id": 12, "x": 4, "y": 5.5, "ring": True}},
+    "draw": {"id": "a1", "name": "Alice", "color": "#d4380d",
+             "stroke": {"id": "s1", "node": 12, "points": [1, 2, 3.5, 4], "done": True}},
+    "clear": {},
+    "cleared": {"name": "Alice"},
+    "tools": {"allowed": ["point", "draw"], "on": False, "fresh": True},
 }
 
 # The optional fields, which a message may leave out.
 OPTIONAL = {
     "start": ("SID", "url", "networkTimeout"), "resume": ("url", "networkTimeout"), "page": ("title",),
     "started": ("SID",), "resumed": ("SID", "control"), "act": ("id",), "ended": ("url",), "error": ("retryAfter",),
+    "point": ("id", "name", "color", "at"), "draw": ("id", "name", "color"), "tools": ("fresh",),
 }
 
 ALL_PAIRS = [(direction, kind) for direction, kinds in DIRECTIONS.items() for kind in kinds]
@@ -115,12 +122,14 @@ def test_a_type_is_refused_where_it_does_not_travel(direction, kind):
 
 def test_the_directions_are_the_documented_ones():
     assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
-                                 "control_end", "refused")
+                                 "control_end", "refused", "clear", "tools")
     assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
-                                 "control_request", "control_end", "act", "session_warning")
-    assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act")
+                                 "control_request", "control_end", "act", "session_warning", "point", "draw",
+                                 "cleared")
+    assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act",
+                               "point", "draw", "clear")
     assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong", "control_notice",
-                               "session_warning")
+                               "session_warning", "draw", "cleared")
 
 
 @pytest.mark.parametrize("kind,field", [("start", "networkTimeout"), ("resume", "networkTimeout"), ("error", "retryAfter")])
@@ -424,6 +433,8 @@ def test_fuzz_valid_fields_round_trip(kind, data):
             fields[name] = data.draw(st.text(max_size=longest))
         elif expected is int:
             fields[name] = data.draw(st.integers())
+        elif expected is bool:
+            fields[name] = data.draw(st.booleans())
         elif expected is list:
             fields[name] = data.draw(st.lists(finite_json_values, max_size=3))
         else:

@@ -260,3 +260,19 @@ def test_the_reason_a_session_ended_or_failed_is_announced():
     failed = session_in(States.STARTING)
     failed.receive(protocol.encode("error", code="bad_field", message="The site code is not valid."))
     assert announcement(view(failed)) == "The site code is not valid."
+
+
+def test_the_panel_shows_the_agent_tools_switch_while_agents_are_there():
+    from cobrowse.core.visitor_tools import VisitorTools
+
+    tools = VisitorTools(["point", "draw", "control"])
+    session = session_in(States.ACTIVE_WAIT)
+    session.access_code = CODE
+    assert view(session, True, tools)["tools"] is None
+    session.agents = [("a1", "Alice")]
+    assert view(session, True, tools)["tools"] == {"on": True, "clear": False}
+    tools.heard({"type": "draw", "id": "a1", "name": "Alice", "stroke": {"id": "s1"}})
+    assert view(session, True, tools)["tools"] == {"on": True, "clear": True}
+    tools.switch(False)
+    assert view(session, True, tools)["tools"] == {"on": False, "clear": False}
+    assert view(session, True, VisitorTools(["control"]))["tools"] is None

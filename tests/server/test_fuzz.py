@@ -62,6 +62,10 @@ SAMPLES = {
     "request_control": {},
     "release_control": {},
     "act": {"action": {"kind": "click", "id": 1, "x": 1, "y": 1}},
+    "point": {"at": {"id": 1, "x": 1, "y": 1, "ring": True}},
+    "draw": {"stroke": {"id": "s1", "node": 1, "points": [1, 2, 3, 4], "done": True}},
+    "clear": {},
+    "tools": {"allowed": ["point", "draw", "control"], "on": True, "fresh": True},
 }
 PLACEHOLDERS = ["$TOKEN", "$AGENT_TOKEN", "$CODE", "$SID"]
 

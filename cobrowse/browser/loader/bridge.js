@@ -157,6 +157,12 @@ function sessionOf(bridge) {
     denyControl: () => bridge.answer("denyControl"),
     revokeControl: () => bridge.answer("revokeControl"),
   };
+  // What agents may use on this page now: data-agent-tools, less pointing and drawing while the
+  // visitor has turned them off.
+  Object.defineProperty(session, "agentTools", {
+    enumerable: true,
+    get() { return bridge.core ? bridge.command("info").agentTools : undefined; },
+  });
   ["accessCode", "SID", "mode"].forEach((name) => {
     Object.defineProperty(session, name, {
       enumerable: true,
@@ -170,7 +176,7 @@ function sessionOf(bridge) {
 }
 
 // The object the page knows as window.Cobrowse (cobrowse.d.ts declares its public part).
-export function createCobrowse(bridge, page, liveView, control) {
+export function createCobrowse(bridge, page, liveView, control, overlay) {
   const popup = (which) => (flag) => bridge.popup(which, !!flag);
   return {
     Events: eventsOf(bridge),
@@ -198,5 +204,6 @@ export function createCobrowse(bridge, page, liveView, control) {
     _fail: (message) => bridge.guard.fail("the widget failed to start: " + message),
     _live: liveView,
     _control: control,
+    _overlay: overlay,
   };
 }

@@ -4,7 +4,8 @@
  * which owns the state machine, event dispatch, the link hook, the widget UI and the server
  * connection. What stays in JS is what must not wait on Python: the bridge and its queue
  * (bridge.js), the boot guard (boot.js), the live view's recording and masking (liveview.js,
- * masking.js), remote control's actuator (actuator.js) and the events feed (feed.js).
+ * masking.js), remote control's actuator (actuator.js), the agents' pointers and strokes
+ * (overlay.js) and the events feed (feed.js).
  *
  * The runtimes: the co-browse core always runs on MicroPython on the main thread, where it boots
  * in a few hundred milliseconds without a long task. data-runtime="pyodide" is for the page's own
@@ -20,6 +21,7 @@ import { createFeed } from "./feed.js";
 import { createLiveView } from "./liveview.js";
 import { createMasking } from "./masking.js";
 import { readOptions } from "./options.js";
+import { createOverlay } from "./overlay.js";
 import { startPyScript } from "./start.js";
 
 // Read while this script runs: it is null once the script has run.
@@ -32,7 +34,8 @@ function load() {
   const control = createActuator(masking.isPrivate);
   const guard = new BootGuard(where);
   const bridge = new Bridge(where.page.siteCode, feed, guard);
-  window.Cobrowse = createCobrowse(bridge, where.page, createLiveView(where.base, masking), control);
+  window.Cobrowse = createCobrowse(bridge, where.page, createLiveView(where.base, masking), control,
+    createOverlay());
   guard.start((message) => bridge.bootFailed(message));
   startPyScript(where, feed, guard);
 }

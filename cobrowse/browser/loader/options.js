@@ -40,6 +40,7 @@ export function readOptions(script) {
       mask: attr("data-mask", ""),
       networkTimeout: attr("data-network-timeout", ""),
       ui: attr("data-ui", "default") === "none" ? "none" : "default",
+      agentTools: attr("data-agent-tools", ""),
     },
   };
 }

@@ -76,6 +76,7 @@ class AgentMoves(Part):
         await self.seat(conn, code, agent["id"], name, agent["token"], session)
         await self.engine.publish(code, TO_VISITOR, 0, protocol.encode("agent_joined", id=agent["id"], name=name))
         await self.relay.fan_out.catch_up(conn, 0)
+        await self.relay.tools.catch_up(conn, code)
         await self.relay.sessions.broadcast(code)
 
     async def again(self, conn: Connection, session: Session, agent_id: str) -> None:
@@ -111,6 +112,7 @@ class AgentMoves(Part):
         await self.engine.cancel(agent_timer(code, agent_id))
         await self.seat(conn, code, agent_id, agent["name"], token, attached)
         await self.relay.fan_out.catch_up(conn, 0)
+        await self.relay.tools.catch_up(conn, code)
 
     async def seat(self, conn: Connection, code: str, agent_id: str, name: str, token: str, session: Session) -> None:
         """Attach ``conn`` here and tell it it joined (the view so far follows: ``catch_up``)."""

@@ -12,12 +12,12 @@ Public names:
 
 Each message type is one move: ``moves[role][type]`` names the coroutine and whether the
 connection must be in a session first (or must not be, for the moves that put it in one). A new message type is a new move and a table entry. The
-moves are the visitor's (``visitor``), the agents' (``agent``), the view relay's (``views``)
-and remote control's (``control``); what they share is in ``here`` (this process's
-connections), ``sessions`` (a session as a whole), ``timers`` and ``recovery``. Each move that
-the audit trail records is written by the process that makes it, on ``audit`` (an
-``audit.AuditTrail``; none by default), before it takes effect; ``wall`` is the time of day its
-lines carry.
+moves are the visitor's (``visitor``), the agents' (``agent``), the view relay's (``views``),
+remote control's (``control``, each guarded by the page's allowing it) and the agent tools'
+(``tools``); what they share is in ``here`` (this process's connections), ``sessions`` (a
+session as a whole), ``timers`` and ``recovery``. Each move that the audit trail records is
+written by the process that makes it, on ``audit`` (an ``audit.AuditTrail``; none by default),
+before it takes effect; ``wall`` is the time of day its lines carry.
 """
 
 import asyncio
@@ -46,6 +46,7 @@ from cobrowse.server.relay.tasks import Tasks
 from cobrowse.server.relay.timeouts import (AGENT_WAIT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, NETWORK_TIMEOUT_SECONDS,
                                             SERVER_TIMEOUT_SECONDS, Timeouts)
 from cobrowse.server.relay.timers import Timers
+from cobrowse.server.relay.tools import ToolMoves
 from cobrowse.server.relay.views import ViewFanOut
 from cobrowse.server.relay.visitor import VisitorMoves
 from cobrowse.server.tokens import Identity
@@ -89,6 +90,7 @@ class Relay:
         self.recovery = Recovery(self)
         self.timers = Timers(self)
         self.controls = ControlMoves(self)
+        self.tools = ToolMoves(self)
         self.started: asyncio.Task[None] | None = None
         self.sweeper: asyncio.Task[None] | None = None
         self.moves = self._moves(VisitorMoves(self), AgentMoves(self))
@@ -96,15 +98,18 @@ class Relay:
     def _moves(self, visitor: VisitorMoves, agent: AgentMoves) -> dict[str, dict[str, tuple[Move, bool]]]:
         """Each message type's move, by role, and whether it needs a session (else it puts the
         connection in one)."""
-        controls = self.controls
+        controls, tools = self.controls, self.tools
+        control = tools.guarded("control", controls.from_agent)
         return {
             "visitor": _table({"start": visitor.start, "resume": visitor.resume}, {
                 "view": self.fan_out.view, "page": visitor.page, "stop": visitor.stop,
                 "navigated_away": visitor.navigated_away, "control_grant": controls.from_visitor,
-                "control_end": controls.from_visitor, "refused": controls.from_visitor}),
+                "control_end": controls.from_visitor, "refused": controls.from_visitor,
+                "clear": tools.clear, "tools": tools.tools}),
             "agent": _table({"join": agent.join, "rejoin": agent.rejoin}, {
-                "leave": agent.leave, "end": agent.end, "request_control": controls.from_agent,
-                "release_control": controls.from_agent, "act": controls.from_agent}),
+                "leave": agent.leave, "end": agent.end, "request_control": control,
+                "release_control": control, "act": control, "point": tools.point, "draw": tools.draw,
+                "clear": tools.clear}),
         }
 
     # -- life ---------------------------------------------------------------------------------

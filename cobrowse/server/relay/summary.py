@@ -5,10 +5,12 @@ Public names:
 - ``summary(session)``: the session as agents see it (the `session` message's ``session``).
 - ``public_agents(session)``: its agents without their tokens.
 - ``public_control(session)``: who asked for or holds control, or None.
+- ``public_tools(session)``: what the page allows agents and whether the visitor's switch is on.
 """
 
 from typing import Any
 
+from cobrowse.core import tools
 from cobrowse.core.session import States
 from cobrowse.server.relay.shapes import Session
 
@@ -32,6 +34,7 @@ def summary(session: Session) -> dict[str, Any]:
         "url": session["url"],
         "title": session["title"],
         "agents": public_agents(session),
+        "tools": public_tools(session),
     }
     if record:
         shown["control"] = record
@@ -49,3 +52,10 @@ def public_control(session: Session) -> dict[str, Any] | None:
     if not record:
         return None
     return {"agent": record["agent"], "name": record.get("name"), "state": record["state"]}
+
+
+def public_tools(session: Session) -> dict[str, Any]:
+    """``{"allowed": [...], "on": bool, "usable": [...]}``: what the page allows (everything until
+    it says), the visitor's switch, and so what agents may use now."""
+    record = session.get("tools") or {"allowed": tools.usable(None), "on": True}
+    return {"allowed": list(record["allowed"]), "on": record["on"], "usable": tools.usable(record)}

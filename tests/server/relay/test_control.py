@@ -130,7 +130,7 @@ def test_control_messages_need_a_session(run_relay):
             assert (await stray.expect("error"))["code"] == "out_of_order"
 
     run_relay(steps)
-    assert protocol.AGENT_TO_SERVER[-3:] == ("request_control", "release_control", "act")
+    assert protocol.AGENT_TO_SERVER[5:8] == ("request_control", "release_control", "act")
 
 
 def test_control_works_across_processes_sharing_redis(redis_url):

@@ -99,6 +99,7 @@ def test_agent_joins_by_access_code(run_relay):
                 "accessCode": code, "SID": None, "siteCode": SITE, "state": "ACTIVE:ACTIVE",
                 "visitorConnected": True, "url": "http://shop.test/cart", "title": None,
                 "agents": [{"id": joined["id"], "name": "Alice"}],
+                "tools": {"allowed": ["point", "draw", "control"], "on": True, "usable": ["point", "draw", "control"]},
             }
             # The agent's token is its own: not in the session view, not told to the visitor.
             assert joined["token"] not in json.dumps(joined["session"])
