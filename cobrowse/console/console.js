@@ -17,7 +17,7 @@
 
 import {
   CLOSE_DRAINING, FULL_SNAPSHOT, GRANTED, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, REASONS, RECONNECT_CAP_SECONDS,
-  RECONNECT_FIRST_SECONDS, SILENCE_MS, VERSION,
+  RECONNECT_FIRST_SECONDS, REFUSED_VIEW_TAG, SILENCE_MS, VERSION,
 } from "./shared.js";
 
 const NAME_KEY = "cobrowse.agentName";
@@ -173,6 +173,13 @@ function showView(events) {
   }
   for (const event of events) {
     if (!event || typeof event.type !== "number" || typeof event.timestamp !== "number") {
+      continue;
+    }
+    if (event.type === 5 && event.data && event.data.tag === REFUSED_VIEW_TAG) {
+      // The server did not share the page (too large): it says why, in place of the replay.
+      dropReplayer();
+      liveSection.hidden = false;
+      say(liveNote, String((event.data.payload || {}).message || "The live view stopped"));
       continue;
     }
     if (replayer && event.type === 4) {

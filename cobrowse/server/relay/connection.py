@@ -11,7 +11,10 @@ Public names:
 
 import asyncio
 import collections
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from cobrowse.server.relay.parts import ViewParts
 
 # Two full view logs. An agent past it is sent the view afresh instead; a visitor past it is
 # closed.
@@ -37,11 +40,12 @@ class Connection:
     Outgoing messages wait in a queue that one task at a time sends in order; ``push`` refuses
     a message that would take the queue past ``QUEUE_CHARS``. An agent's ``view_seq`` is the
     number of the last view it was sent (None before the first); while it catches up from the
-    log, live views wait in ``pending``.
+    log, live views wait in ``pending``. A visitor's ``view_parts`` are those of the long view
+    it is sending, if it is.
     """
 
     __slots__ = ("id", "socket", "role", "client", "code", "who", "last", "silent", "closed", "close_code",
-                 "queue", "queued", "writer", "view_seq", "pending")
+                 "queue", "queued", "writer", "view_seq", "pending", "view_parts")
 
     def __init__(self, conn_id: str, socket: Socket, role: str, client: Any, now: float) -> None:
         self.id = conn_id
@@ -59,6 +63,7 @@ class Connection:
         self.writer: asyncio.Task[None] | None = None
         self.view_seq: int | None = None
         self.pending: list[tuple[int, str]] | None = None
+        self.view_parts: "ViewParts | None" = None
 
     def where(self) -> tuple[str, str]:
         """``(code, who)``: what it is attached to. Only moves that need a session ask, and the

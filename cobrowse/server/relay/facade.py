@@ -83,7 +83,7 @@ class Relay:
         controls = self.controls
         return {
             "visitor": _table({"start": visitor.start, "resume": visitor.resume}, {
-                "view": self.fan_out.view, "page": visitor.page, "stop": visitor.stop,
+                "view": self.fan_out.view, "view_part": self.fan_out.part, "page": visitor.page, "stop": visitor.stop,
                 "navigated_away": visitor.navigated_away, "control_grant": controls.from_visitor,
                 "control_end": controls.from_visitor, "refused": controls.from_visitor}),
             "agent": _table({"join": agent.join, "rejoin": agent.rejoin}, {
