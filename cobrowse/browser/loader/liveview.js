@@ -10,17 +10,23 @@
  * that are not private.
  */
 
-import { FULL_SNAPSHOT, MAX_MESSAGE_CHARS, VERSION, WIDGET_ID } from "./shared.js";
+import { FULL_SNAPSHOT, WIDGET_ID } from "./shared.js";
 import { PLACEHOLDER } from "./masking.js";
+import { SLICE_MS, sendView, writeView } from "./viewtext.js";
 
 // rrweb's event type of the changes after a full snapshot, and their source for DOM mutations.
 const INCREMENTAL_SNAPSHOT = 3;
 const MUTATION = 0;
 
-// rrweb.record's options: what is recorded, and how private data is masked.
-export function recordOptions(emit, masking) {
+// rrweb.record's options: what is recorded, and how private data is masked. isScrolled(element)
+// says whether an element has scrolled (all of them are read without it).
+export function recordOptions(emit, masking, isScrolled) {
   return {
     emit: emit,
+    // The full snapshot is taken SLICE_MS at a time (patches/rrweb_sliced_snapshot.py), so that
+    // joining never freezes the visitor's page.
+    fullSnapshotSliceMs: SLICE_MS,
+    isScrolled: isScrolled || null,
     blockSelector: "#" + WIDGET_ID,
     maskAllInputs: false,
     maskInputOptions: { color: true, date: true, "datetime-local": true, email: true, month: true,
@@ -119,37 +125,37 @@ function widgetFilter() {
 }
 
 // The stream to the socket: changes made in one task travel together, sent from the next task.
+// A view is written and sent in slices when it is big (viewtext.js); what comes meanwhile waits
+// for the next view, so views leave in order.
 function createStream() {
-  const live = { socket: null, queue: [], flushing: false, channel: null, encoded: null };
+  const live = { socket: null, queue: [], busy: false, channel: null, generation: 0 };
   function send(text) {
     if (live.socket && live.socket.readyState === 1) live.socket.send(text);
   }
   function flush() {
-    live.flushing = false;
-    if (live.encoded !== null) {
-      send(live.encoded);
-      live.encoded = null;
-    }
     const events = live.queue;
     live.queue = [];
-    if (!events.length || !live.socket || live.socket.readyState !== 1) return;
-    // Compact, with v and type first: the protocol lets only this shape be large.
-    const text = JSON.stringify({ v: VERSION, type: "view", events: events });
-    // A message over the protocol's ordinary limit (a full snapshot, in practice) is sent from
-    // the task after the one that encodes it: on a big page each step takes tens of
-    // milliseconds, and two such tasks block the page less than one that does both.
-    if (text.length < MAX_MESSAGE_CHARS) {
-      send(text);
-    } else {
-      live.encoded = text;
-      schedule();
+    if (!events.length || !live.socket || live.socket.readyState !== 1) {
+      live.busy = false;
+      return;
     }
+    // Closed meanwhile: what this view still had to send is dropped.
+    const generation = live.generation;
+    const current = () => generation === live.generation;
+    writeView(events, (text) => {
+      if (!current()) return;
+      sendView(text, (part) => { if (current()) send(part); }, () => {
+        if (!current()) return;
+        live.busy = false;
+        if (live.queue.length) schedule();
+      });
+    });
   }
   // A message channel rather than setTimeout(0), which browsers delay by 4 ms inside nested
   // timers.
   function schedule() {
-    if (live.flushing) return;
-    live.flushing = true;
+    if (live.busy) return;
+    live.busy = true;
     if (!live.channel) {
       live.channel = new MessageChannel();
       live.channel.port1.onmessage = flush;
@@ -166,15 +172,28 @@ function createStream() {
     close() {
       live.socket = null;
       live.queue = [];
-      live.encoded = null;
+      live.busy = false;
+      live.generation += 1;
     },
   };
+}
+
+// The elements of the page that have scrolled since the loader ran: rrweb reads the scroll
+// position of those only (patches/rrweb_sliced_snapshot.py says why). The window's own scroll
+// is the snapshot's initial offset.
+function trackScrolled() {
+  const scrolled = new WeakSet();
+  document.addEventListener("scroll", (event) => {
+    if (event.target && event.target.nodeType === 1) scrolled.add(event.target);
+  }, { capture: true, passive: true });
+  return (element) => scrolled.has(element);
 }
 
 // Cobrowse._live, which Python drives; base is where rrweb is served.
 export function createLiveView(base, masking) {
   const stream = createStream();
   const withoutWidget = widgetFilter();
+  const isScrolled = trackScrolled();
   let stopRecording = null;
   function emit(event) {
     const kept = withoutWidget(event);
@@ -192,7 +211,7 @@ export function createLiveView(base, masking) {
       }
       loadRrweb(base).then(inNextTask).then((rrweb) => {
         if (!stream.socket || stopRecording) return;
-        stopRecording = rrweb.record(recordOptions(emit, masking)) || null;
+        stopRecording = rrweb.record(recordOptions(emit, masking, isScrolled)) || null;
       }).catch((error) => {
         console.error("Cobrowse: the live view is not available:", error);
       });
