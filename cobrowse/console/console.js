@@ -200,6 +200,11 @@ function showView(events) {
       });
       // Screen readers name a frame by its title; rrweb leaves it without one.
       replayer.iframe.title = REPLAY_TITLE;
+      replayer.on("event-cast", (cast) => {
+        if (cast && (cast.type === FULL_SNAPSHOT || (cast.type === 3 && cast.data && cast.data.source === 0))) {
+          labelFrames(replayer.iframe.contentDocument);
+        }
+      });
       replayer.on("resize", (size) => {
         replaySize = size;
         fitReplay();
@@ -222,10 +227,43 @@ function showView(events) {
   }
 }
 
+// A frame of the visitor's page from another site is not shared (only its host is sent, as
+// rr_src, kept as FRAME_HOST): its place in the replay says so, at its size, rather than showing a blank hole. The
+// label is written into the frame's own empty document with DOM and CSSOM only (no markup, no
+// style element), so it needs nothing of the console's policy; a frame whose content does come
+// (a site that carries the tag too) is rebuilt over it.
+const FRAME_HOST = "data-cobrowse-frame-host";
+
+function labelFrames(doc) {
+  if (!doc) {
+    return;
+  }
+  for (const frame of doc.querySelectorAll("iframe")) {
+    const inner = frame.contentDocument;
+    const host = frame.getAttribute(FRAME_HOST);
+    if (host && inner && inner.body && !inner.body.childNodes.length && !inner.body.dataset.cobrowseLabel) {
+      inner.body.dataset.cobrowseLabel = "1";
+      const label = inner.createElement("p");
+      label.textContent = "Content from " + host + " is not shared";
+      Object.assign(inner.body.style, { margin: "0", height: "100vh", display: "flex", alignItems: "center",
+        justifyContent: "center", background: "repeating-linear-gradient(45deg, #f4f4f4 0 10px, #e8e8e8 10px 20px)",
+        font: "14px sans-serif", color: "#333" });
+      Object.assign(label.style, { margin: "0", padding: "4px 8px", background: "#fff", border: "1px solid #999" });
+      inner.body.appendChild(label);
+    } else if (inner && !host) {
+      labelFrames(inner);
+    }
+  }
+}
+
 // Inline event handlers (onclick="...") would be refused by the replay's sandbox, one console
 // error each; the replay never runs the page's code, so they are dropped before replaying.
 function dropHandlers(attributes) {
   if (attributes && typeof attributes === "object") {
+    // rrweb's replay drops rr_ attributes; the host of a frame from another site is kept.
+    if (typeof attributes.rr_src === "string") {
+      attributes[FRAME_HOST] = attributes.rr_src;
+    }
     for (const name of Object.keys(attributes)) {
       if (/^on/i.test(name)) {
         delete attributes[name];

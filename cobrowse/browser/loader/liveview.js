@@ -72,6 +72,17 @@ function inNextTask(value) {
   return new Promise((resolve) => { setTimeout(() => resolve(value), 0); });
 }
 
+// A cross-origin frame's address, which rrweb sends whole (as rr_src): its host only, so that
+// nothing of its path or query string (tokens, session ids) leaves the page. The agent's
+// console shows it in the frame's place ("Content from pay.example is not shared").
+function frameHost(src) {
+  try {
+    return new URL(String(src), document.baseURI).host || "another site";
+  } catch (error) {
+    return "another site";
+  }
+}
+
 // rrweb blocks the widget's host element but still follows changes inside its (open) shadow
 // root; replayed, they refer to nodes the agent never got and stall the replay. So the ids the
 // agent has are tracked, and changes under any other node are dropped: the agent sees
@@ -92,6 +103,7 @@ function widgetFilter() {
     while (stack.length) {
       const node = stack.pop();
       sentIds.add(node.id);
+      if (node.attributes && node.attributes.rr_src) node.attributes.rr_src = frameHost(node.attributes.rr_src);
       const children = node.childNodes;
       if (!children) continue;
       for (let i = children.length - 1; i >= 0; i--) {
@@ -119,6 +131,9 @@ function widgetFilter() {
     data.removes = (data.removes || []).filter(known);
     data.texts = (data.texts || []).filter(known);
     data.attributes = (data.attributes || []).filter(known);
+    data.attributes.forEach((change) => {
+      if (change.attributes && change.attributes.rr_src) change.attributes.rr_src = frameHost(change.attributes.rr_src);
+    });
     const empty = !data.adds.length && !data.removes.length && !data.texts.length && !data.attributes.length;
     return empty ? null : event;
   };
