@@ -58,7 +58,7 @@ $(LOADER): node_modules/.package-lock.json tools/build_loader.mjs $(LOADER_SOURC
 	node tools/build_loader.mjs $@
 
 # The browser tests' apps, built from npm packages with esbuild as real sites build theirs.
-$(APPS): node_modules/.package-lock.json $(wildcard tests/browser/apps/build.mjs tests/browser/apps/react/* tests/browser/apps/vue/* tests/browser/apps/knockout/*)
+$(APPS): node_modules/.package-lock.json $(wildcard tests/browser/apps/build.mjs tests/browser/apps/react/* tests/browser/apps/vue/* tests/browser/apps/knockout/* tests/browser/apps/chart/*)
 	node tests/browser/apps/build.mjs
 	touch $@
 

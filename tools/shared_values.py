@@ -55,7 +55,7 @@ def shared_values() -> dict[str, tuple[str, Any]]:
         "GRANTED": ("cobrowse.core.control.GRANTED", control.GRANTED),
     }
     for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "VIEW_PART_CHARS", "FULL_SNAPSHOT",
-                 "REFUSED_VIEW_TAG"):
+                 "REFUSED_VIEW_TAG", "CANVAS_FRAME_TAG"):
         values[name] = ("cobrowse.core.protocol." + name, getattr(protocol, name))
     for name in sorted(vars(constants)):
         if name.isupper():

@@ -16,8 +16,8 @@
  */
 
 import {
-  CLOSE_DRAINING, FULL_SNAPSHOT, GRANTED, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, REASONS, RECONNECT_CAP_SECONDS,
-  RECONNECT_FIRST_SECONDS, REFUSED_VIEW_TAG, SILENCE_MS, VERSION,
+  CANVAS_FRAME_TAG, CLOSE_DRAINING, FULL_SNAPSHOT, GRANTED, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, REASONS,
+  RECONNECT_CAP_SECONDS, RECONNECT_FIRST_SECONDS, REFUSED_VIEW_TAG, SILENCE_MS, VERSION,
 } from "./shared.js";
 
 const NAME_KEY = "cobrowse.agentName";
@@ -203,8 +203,10 @@ function showView(events) {
       replayer.on("event-cast", (cast) => {
         if (cast && (cast.type === FULL_SNAPSHOT || (cast.type === 3 && cast.data && cast.data.source === 0))) {
           labelFrames(replayer.iframe.contentDocument);
+          labelCanvases(replayer.iframe.contentDocument);
         }
       });
+      replayer.on("custom-event", (cast) => showCanvasFrame(replayer, cast));
       replayer.on("resize", (size) => {
         replaySize = size;
         fitReplay();
@@ -253,6 +255,36 @@ function labelFrames(doc) {
     } else if (inner && !host) {
       labelFrames(inner);
     }
+  }
+}
+
+// The visitor's canvases: a picture of one (data-canvas="record" on the visitor's page) is shown
+// as the CSS background of its replayed canvas, set through CSSOM (a replayed canvas draws
+// nothing itself: the replay runs no script); one without is labelled as not shared.
+const CANVAS_PICTURE = /^data:image\/(webp|png|jpeg);base64,[A-Za-z0-9+/=]+$/;
+const CANVAS_LABEL = "url(\"data:image/svg+xml," + encodeURIComponent(
+  "<svg xmlns='http://www.w3.org/2000/svg' width='240' height='40'><rect width='240' height='40' fill='#fff' " +
+  "stroke='#999'/><text x='120' y='25' font-family='sans-serif' font-size='14' text-anchor='middle' " +
+  "fill='#333'>Canvas not shared</text></svg>") + "\")";
+
+function showCanvasFrame(current, cast) {
+  const data = cast && cast.data;
+  const frame = data && data.tag === CANVAS_FRAME_TAG ? data.payload : null;
+  if (!frame || typeof frame.data !== "string" || !CANVAS_PICTURE.test(frame.data)) {
+    return;
+  }
+  const canvas = current.getMirror().getNode(frame.id);
+  if (canvas && canvas.nodeName === "CANVAS") {
+    canvas.dataset.cobrowseShared = "1";
+    Object.assign(canvas.style, { backgroundImage: "url(\"" + frame.data + "\")", backgroundSize: "100% 100%",
+      backgroundRepeat: "no-repeat", backgroundColor: "" });
+  }
+}
+
+function labelCanvases(doc) {
+  for (const canvas of doc ? doc.querySelectorAll("canvas:not([data-cobrowse-shared])") : []) {
+    Object.assign(canvas.style, { backgroundImage: CANVAS_LABEL, backgroundSize: "auto", backgroundRepeat: "no-repeat",
+      backgroundPosition: "center", backgroundColor: "#eee" });
   }
 }
 

@@ -12,7 +12,9 @@ Public names:
 - ``MAX_MESSAGE_CHARS``, ``MAX_VIEW_CHARS``, ``VIEW_PART_CHARS``: the limits on a message, a
   ``view`` and a ``view_part``'s ``text``.
 - ``REFUSED_VIEW_TAG``: the tag of the rrweb custom event, in a ``view`` the server writes, that
-  tells agents the page is not shared (``message`` in its payload).
+  tells agents the page is not shared (``message`` in its payload); ``CANVAS_FRAME_TAG``: that
+  of a custom event of the widget's with a canvas's picture (``{id, data}``: its rrweb id and a
+  ``data:image/webp`` URL).
 
 Messages are JSON objects ``{"v": 1, "type": ..., ...fields}``; ``docs/protocol.md`` lists them.
 The module is pure Python and runs on CPython (the server) and MicroPython (the widget).
@@ -34,6 +36,7 @@ VIEW_PART_CHARS = 512 * 1024
 
 # What a view the server writes to tell agents the page is not shared is tagged with.
 REFUSED_VIEW_TAG = "cobrowse-view-refused"
+CANVAS_FRAME_TAG = "cobrowse-canvas"
 
 # The events of a ``view`` are rrweb's; this is the type of the one that holds the whole page.
 FULL_SNAPSHOT = 2

@@ -62,7 +62,8 @@ def test_the_generated_module_holds_the_core_s_values():
     assert (values.pop("NETWORK_TIMEOUT_SECONDS"), values.pop("RECONNECT_FIRST_SECONDS"), values.pop("RECONNECT_CAP_SECONDS")) == (
         NETWORK_TIMEOUT_SECONDS, RECONNECT_FIRST_SECONDS, RECONNECT_CAP_SECONDS)
     assert (values.pop("ASKING"), values.pop("GRANTED")) == (control.ASKING, control.GRANTED)
-    for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "VIEW_PART_CHARS", "FULL_SNAPSHOT", "REFUSED_VIEW_TAG"):
+    for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "VIEW_PART_CHARS", "FULL_SNAPSHOT", "REFUSED_VIEW_TAG",
+                 "CANVAS_FRAME_TAG"):
         assert values.pop(name) == getattr(protocol, name), name
     # What is left is core/constants.py, all of it.
     assert values == {name: value for name, value in vars(constants).items() if name.isupper()}

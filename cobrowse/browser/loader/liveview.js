@@ -10,8 +10,9 @@
  * that are not private.
  */
 
-import { FULL_SNAPSHOT, WIDGET_ID } from "./shared.js";
+import { CANVAS_FRAME_TAG, FULL_SNAPSHOT, WIDGET_ID } from "./shared.js";
 import { PLACEHOLDER } from "./masking.js";
+import { createCanvasSampler } from "./canvas.js";
 import { SLICE_MS, sendView, writeView } from "./viewtext.js";
 
 // rrweb's event type of the changes after a full snapshot, and their source for DOM mutations.
@@ -204,15 +205,23 @@ function trackScrolled() {
   return (element) => scrolled.has(element);
 }
 
-// Cobrowse._live, which Python drives; base is where rrweb is served.
-export function createLiveView(base, masking) {
+// Cobrowse._live, which Python drives; base is where rrweb is served; canvasFps, when not null,
+// is how many frames a second the page's canvases are sampled (data-canvas="record").
+export function createLiveView(base, masking, canvasFps) {
   const stream = createStream();
   const withoutWidget = widgetFilter();
   const isScrolled = trackScrolled();
   let stopRecording = null;
+  let canvases = null;
   function emit(event) {
     const kept = withoutWidget(event);
     if (kept) stream.push(kept);
+  }
+  function sampleCanvases(rrweb) {
+    if (canvasFps === null || canvasFps === undefined) return;
+    canvases = canvases || createCanvasSampler(masking, canvasFps, (canvas) => rrweb.record.mirror.getId(canvas),
+      (frame) => rrweb.record.addCustomEvent(CANVAS_FRAME_TAG, frame));
+    canvases.start();
   }
   return {
     // Record onto this socket; when already recording, send a new full snapshot on it.
@@ -220,19 +229,23 @@ export function createLiveView(base, masking) {
       stream.open(socket);
       if (stopRecording) {
         inNextTask().then(() => {
-          if (stopRecording) window.rrweb.record.takeFullSnapshot(true);
+          if (!stopRecording) return;
+          window.rrweb.record.takeFullSnapshot(true);
+          if (canvases) canvases.resend();
         });
         return;
       }
       loadRrweb(base).then(inNextTask).then((rrweb) => {
         if (!stream.socket || stopRecording) return;
         stopRecording = rrweb.record(recordOptions(emit, masking, isScrolled)) || null;
+        if (stopRecording) sampleCanvases(rrweb);
       }).catch((error) => {
         console.error("Cobrowse: the live view is not available:", error);
       });
     },
     stop() {
       stream.close();
+      if (canvases) canvases.stop();
       if (stopRecording) {
         stopRecording();
         stopRecording = null;

@@ -32,7 +32,7 @@ function load() {
   const control = createActuator(masking.isPrivate);
   const guard = new BootGuard(where);
   const bridge = new Bridge(where.page.siteCode, feed, guard);
-  window.Cobrowse = createCobrowse(bridge, where.page, createLiveView(where.base, masking), control);
+  window.Cobrowse = createCobrowse(bridge, where.page, createLiveView(where.base, masking, where.canvasFps), control);
   guard.start((message) => bridge.bootFailed(message));
   startPyScript(where, feed, guard);
 }
