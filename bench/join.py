@@ -18,6 +18,11 @@ a row) with the widget, a session, and an agent who joins from the console. Meas
 - the sliced walk's own figures (``rrweb.record.lastSlicedWalk``: slices, longest slice) and the
   view's size and parts.
 
+Then the canvas: a page with one animated 600x400 Chart.js chart (tests/browser/apps/chart, built
+by ``make setup``), joined with ``data-canvas="record"`` (2 frames a second) and without, in turn:
+for ``--canvas-seconds`` after the first picture, the bytes per second the visitor sends and its
+main-thread CPU (the trace's thread time) per second; the difference is the sampler's cost.
+
 Medians over the rounds. Figures go to ``bench/results/join.json`` and ``join.md``.
 """
 
@@ -115,6 +120,47 @@ def one_join(browser, server, site, size, variant):
             "long_frames": len(big), "long_frames_chars": sum(big)}
 
 
+CHART_PAGE_BODY = """<h1>Dashboard</h1><p id="end">Visits</p>
+<canvas id="chart" width="600" height="400"></canvas><script src="/apps/chart.js"></script>"""
+
+
+def one_canvas(browser, server, site, record, seconds):
+    visitor_context = browser.new_context()
+    agent_context = browser.new_context()
+    try:
+        visitor = visitor_context.new_page()
+        sent = []
+        visitor.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(
+            (time.monotonic(), len(payload.encode("utf-8") if isinstance(payload, str) else payload)))))
+        visitor.goto(site + ("/chart-record.html" if record else "/chart-plain.html"))
+        visitor.evaluate("Cobrowse.ready().then(() => true)")
+        assert visitor.evaluate("() => Cobrowse.API.Session.start()") == {"result": True}
+        visitor.wait_for_function("window.heard.some((e) => e[0] === 'SessionStarted')", timeout=30_000)
+        code = visitor.evaluate("window.heard.filter((e) => e[0] === 'SessionStarted').pop()[1].accessCode")
+        agent = agent_context.new_page()
+        agent.goto(server.console_url)
+        agent.get_by_label("Access code").fill(code)
+        agent.get_by_label("Your name").fill("Bench agent")
+        agent.get_by_role("button", name="Join").click()
+        agent.wait_for_function("() => { const f = document.querySelector('#replay iframe'); const d = f && f.contentDocument;"
+                                " return !!(d && d.getElementById('chart')); }", timeout=VIEW_TIMEOUT_MS)
+        if record:
+            agent.wait_for_function("() => document.querySelector('#replay iframe').contentDocument"
+                                    ".getElementById('chart').dataset.cobrowseShared === '1'", timeout=VIEW_TIMEOUT_MS)
+        agent.wait_for_timeout(1000)
+        browser.start_tracing(page=visitor, categories=["toplevel"])
+        began = time.monotonic()
+        visitor.wait_for_timeout(seconds * 1000)
+        ended = time.monotonic()
+        cpu = main_thread_cpu(browser.stop_tracing())
+    finally:
+        visitor_context.close()
+        agent_context.close()
+    sent_bytes = sum(size for at, size in sent if began <= at <= ended)
+    return {"record": record, "seconds": round(ended - began, 2), "bytes_per_s": round(sent_bytes / (ended - began)),
+            "cpu_ms_per_s": round(cpu / (ended - began), 1)}
+
+
 def median(values):
     values = [value for value in values if value is not None]
     return round(statistics.median(values), 1) if values else None
@@ -154,6 +200,7 @@ def main(argv=None):
     parser.add_argument("--runtime", choices=("micropython", "pyodide"), default="micropython")
     parser.add_argument("--sizes", default="1000,10000,50000", help="elements of the pages (default 1000,10000,50000)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh visitors per size and variant (default 3)")
+    parser.add_argument("--canvas-seconds", type=float, default=10.0, help="how long each canvas run is measured (default 10)")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",") if size]
     started = time.monotonic()
@@ -161,8 +208,12 @@ def main(argv=None):
     pages = {"/visitor-%d.html" % size: WIDGET_PAGE.format(server=server.base, runtime=args.runtime,
                                                            names=json.dumps(EVENT_NAMES), style=STYLE, body=big_body(size))
              for size in sizes}
+    pages["/apps/chart.js"] = (ROOT / "tests" / "browser" / "apps" / "dist" / "chart.js").read_text()
+    for name, extra in (("record", ' data-canvas="record"'), ("plain", "")):
+        pages["/chart-%s.html" % name] = WIDGET_PAGE.replace('data-runtime="{runtime}"', 'data-runtime="{runtime}"' + extra).format(
+            server=server.base, runtime=args.runtime, names=json.dumps(EVENT_NAMES), style=STYLE, body=CHART_PAGE_BODY)
     site = PageServer(pages, headers={"Cache-Control": "no-cache"})
-    rounds = []
+    rounds, canvas = [], []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [DEAD_PROXY], headless=True)
@@ -177,6 +228,13 @@ def main(argv=None):
                               "CPU %7.1f ms, walk %s" % (number + 1, "{:,}".format(entry["elements"]), variant,
                                                          entry["join_longest_task_ms"], entry["first_view_ms"],
                                                          entry["cpu_ms"], entry["walk"]), flush=True)
+            for number in range(args.rounds):
+                for record in (True, False) if number % 2 == 0 else (False, True):
+                    entry = one_canvas(browser, server, "http://localhost:%d" % site.port, record, args.canvas_seconds)
+                    canvas.append(entry)
+                    print("canvas %s: %s B/s, visitor CPU %s ms/s" % ("recorded" if record else "not recorded",
+                                                                      "{:,}".format(entry["bytes_per_s"]),
+                                                                      entry["cpu_ms_per_s"]), flush=True)
             browser.close()
     finally:
         site.stop()
@@ -186,7 +244,7 @@ def main(argv=None):
     report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "runtime": args.runtime,
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "browser": version,
                           "load_average": os.getloadavg()},
-              "summary": rows, "rounds": rounds, "elapsed_s": round(time.monotonic() - started, 1)}
+              "summary": rows, "rounds": rounds, "canvas": canvas, "elapsed_s": round(time.monotonic() - started, 1)}
     (RESULTS / "join.json").write_text(json.dumps(report, indent=2) + "\n")
     markdown = ["# Join benchmark", "",
                 "%s, %d CPUs (load average %.1f at the end), Chromium %s; widget on %s; median of %d rounds. "
@@ -195,7 +253,14 @@ def main(argv=None):
                 "the thread time of the visitor's main-thread tasks over it. Long frames = the visitor's frames "
                 "over 64 KiB (the snapshot's view, or its view_part messages)."
                 % (report["date"], os.cpu_count(), os.getloadavg()[0], version, args.runtime, args.rounds), "",
-                table(rows), ""]
+                table(rows), "",
+                "Canvas: one animated 600x400 Chart.js chart, %g s after its first picture, median of %d runs each: "
+                "with `data-canvas=\"record\"` (2 fps) %s B/s sent, visitor main-thread CPU %s ms/s; without it %s B/s, "
+                "%s ms/s." % (args.canvas_seconds, args.rounds,
+                              "{:,}".format(int(median([c["bytes_per_s"] for c in canvas if c["record"]]) or 0)),
+                              median([c["cpu_ms_per_s"] for c in canvas if c["record"]]),
+                              "{:,}".format(int(median([c["bytes_per_s"] for c in canvas if not c["record"]]) or 0)),
+                              median([c["cpu_ms_per_s"] for c in canvas if not c["record"]])), ""]
     (RESULTS / "join.md").write_text("\n".join(markdown))
     print("\n".join(markdown))
     return 0
