@@ -128,3 +128,76 @@ def test_links_in_a_frame_that_take_the_top_page_away_fire_navigating_away(new_p
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
     assert visitor.evaluate("location.pathname").startswith("/frames-")
+
+
+QUOTE_PARENT = """
+<h1 id="title">Insurance</h1>
+<iframe id="quote" src="{child}" width="500" height="220" title="Quote"></iframe>
+<iframe id="forger" src="{forger}" width="200" height="100" title="Advert"></iframe>
+"""
+
+# A frame without the tag that forges rrweb's messages to the parent, as any page could.
+FORGER = """<!doctype html><title>Advert</title><link rel="icon" href="data:,"><p>Advert</p>
+<script>
+  setInterval(() => parent.postMessage({ type: "rrweb", origin: location.origin, isCheckout: true, event: {
+    type: 2, timestamp: Date.now(), data: { initialOffset: { left: 0, top: 0 }, node: { type: 0, id: 1, childNodes: [
+      { type: 2, id: 2, tagName: "html", attributes: {}, childNodes: [{ type: 2, id: 3, tagName: "body", attributes: {},
+        childNodes: [{ type: 3, id: 4, textContent: "FORGED-BY-A-FRAME" }] }] }] } } } }, "*"), 100);
+</script>"""
+
+QUOTE_CHILD = """
+<h2 id="quote-title">Your quote</h2>
+<label>Card <input id="quote-card" autocomplete="cc-number"></label>
+<p data-cobrowse-mask id="quote-private">QUOTE-PRIVATE-29</p>
+<p id="quote-price">120 EUR</p>
+"""
+
+
+def quote(new_page, server, site, runtime, parent_domains):
+    """A parent page whose frame, on another of the site's origins, carries the tag too."""
+    child_path = "/quote-child-%s-%s.html" % (runtime, len(parent_domains))
+    site.page(server, runtime, QUOTE_CHILD, path=child_path, data_domains="127.0.0.1, localhost")
+    visitor = new_page()
+    frames = capture_frames(visitor)
+    site.pages["/forger.html"] = FORGER
+    body = QUOTE_PARENT.format(child=site.elsewhere + child_path, forger=site.elsewhere + "/forger.html")
+    visitor.goto(site.page(server, runtime, body, path="/quote-%s-%s.html" % (runtime, len(parent_domains)),
+                           data_domains=parent_domains))
+    boot(visitor)
+    code = start(visitor)
+    agent = new_page()
+    join(agent, server, code)
+    wait_heard(visitor, "AgentConnected")
+    expect(replay(agent).locator("#title")).to_have_text("Insurance", timeout=SLOW)
+    return visitor, agent, frames
+
+
+def test_a_frame_of_another_of_the_sites_origins_with_the_tag_is_replayed_with_its_own_masking(
+        new_page, server, site, runtime):
+    visitor, agent, frames = quote(new_page, server, site, runtime, "127.0.0.1, localhost")
+    child = visitor.frame_locator("#quote")
+    replayed = replay(agent).frame_locator("#quote")
+    expect(replayed.locator("#quote-title")).to_have_text("Your quote", timeout=SLOW)
+    child.locator("#quote-card").fill("4111111111111111")
+    child.locator("#quote-price").evaluate("(p) => { p.textContent = '99 EUR'; }")
+    expect(replayed.locator("#quote-price")).to_have_text("99 EUR", timeout=SLOW)
+    sent = "\n".join(frames)
+    assert "4111111111111111" not in sent and "QUOTE-PRIVATE-29" not in sent
+    # The child runs no session and no widget: its API says why, and it heard no event.
+    frame = visitor.frame(url=lambda url: "quote-child" in url)
+    failure = frame.evaluate("Cobrowse.ready().then(() => 'ready', (error) => error.message)")
+    assert failure == "co-browse runs in the page around this frame, which shares it"
+    assert frame.evaluate("document.getElementById('cobrowse-widget')") is None
+    assert frame.evaluate("window.heard") == []
+
+
+def test_a_frame_of_an_origin_not_in_data_domains_is_not_shared_even_with_the_tag(new_page, server, site, runtime):
+    visitor, agent, frames = quote(new_page, server, site, runtime, "127.0.0.1")
+    host = re.sub(r"^https?://", "", site.elsewhere)
+    expect(replay(agent).frame_locator("#quote").locator("body")).to_have_text(
+        "Content from %s is not shared" % host, timeout=SLOW)
+    visitor.frame_locator("#quote").locator("#quote-price").evaluate("(p) => { p.textContent = '98 EUR'; }")
+    expect(replay(agent).frame_locator("#forger").locator("body")).to_have_text(
+        "Content from %s is not shared" % host, timeout=SLOW)
+    sent = "\n".join(frames)
+    assert "Your quote" not in sent and "98 EUR" not in sent and "FORGED-BY-A-FRAME" not in sent

@@ -206,16 +206,21 @@ function trackScrolled() {
 }
 
 // Cobrowse._live, which Python drives; base is where rrweb is served; canvasFps, when not null,
-// is how many frames a second the page's canvases are sampled (data-canvas="record").
-export function createLiveView(base, masking, canvasFps) {
+// is how many frames a second the page's canvases are sampled (data-canvas="record"); frames
+// (frames.js's parent side) lets the site's other origins framed in the page carry the tag too.
+export function createLiveView(base, masking, canvasFps, frames) {
   const stream = createStream();
   const withoutWidget = widgetFilter();
   const isScrolled = trackScrolled();
   let stopRecording = null;
   let canvases = null;
+  frames.install();
   function emit(event) {
     const kept = withoutWidget(event);
-    if (kept) stream.push(kept);
+    if (!kept) return;
+    stream.push(kept);
+    // The page's snapshot is out (its frames are known to rrweb): the framed children's follow.
+    if (kept.type === FULL_SNAPSHOT) setTimeout(() => { if (stopRecording) frames.askChildren(true); }, 0);
   }
   function sampleCanvases(rrweb) {
     if (canvasFps === null || canvasFps === undefined) return;
@@ -237,7 +242,10 @@ export function createLiveView(base, masking, canvasFps) {
       }
       loadRrweb(base).then(inNextTask).then((rrweb) => {
         if (!stream.socket || stopRecording) return;
-        stopRecording = rrweb.record(recordOptions(emit, masking, isScrolled)) || null;
+        const options = recordOptions(emit, masking, isScrolled);
+        // Only a top page takes its children's events: a framed one would post its own to its framer.
+        options.recordCrossOriginIframes = window.parent === window;
+        stopRecording = rrweb.record(options) || null;
         if (stopRecording) sampleCanvases(rrweb);
       }).catch((error) => {
         console.error("Cobrowse: the live view is not available:", error);
@@ -246,10 +254,34 @@ export function createLiveView(base, masking, canvasFps) {
     stop() {
       stream.close();
       if (canvases) canvases.stop();
+      frames.askChildren(false);
       if (stopRecording) {
         stopRecording();
         stopRecording = null;
       }
     },
+  };
+}
+
+// The recorder of a frame whose parent, of another of the site's origins, shares it (frames.js):
+// record(true) records it for that parent (rrweb posts every event to the parent, which relays
+// it), or snapshots it again; record(false) stops.
+export function createChildView(base, masking) {
+  const isScrolled = trackScrolled();
+  let stopRecording = null;
+  return function record(on) {
+    if (!on) {
+      if (stopRecording) stopRecording();
+      stopRecording = null;
+      return;
+    }
+    loadRrweb(base).then(inNextTask).then((rrweb) => {
+      if (stopRecording) return rrweb.record.takeFullSnapshot(true);
+      const options = recordOptions(() => {}, masking, isScrolled);
+      options.recordCrossOriginIframes = true;
+      stopRecording = rrweb.record(options) || null;
+    }).catch((error) => {
+      console.error("Cobrowse: the live view is not available in this frame:", error);
+    });
   };
 }
