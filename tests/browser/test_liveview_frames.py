@@ -12,7 +12,7 @@ import re
 
 from playwright.sync_api import expect
 
-from support.browser import LEAVE_DIALOG, boot, capture_frames, heard, join, replay, start, wait_heard
+from support.browser import LEAVE_DIALOG, boot, capture_frames, heard, join, replay, start, take_control, wait_heard
 
 SLOW = 30000
 
@@ -32,6 +32,8 @@ STATEMENTS = """<!doctype html><title>Statements</title><link rel="icon" href="d
   <label>Notes <textarea id="notes"></textarea></label>
 </form>
 <div data-cobrowse-mask id="account">Account: {div}</div>
+<p><button id="add" type="button" onclick="document.getElementById('count').textContent++">Add</button>
+   <span id="count">0</span> <label>Reference <input id="reference"></label></p>
 <p><a id="top-away" href="{away}?via=top" target="_top">Partner (whole page)</a>
    <a id="blank-away" href="{away}?via=blank" target="_blank">Partner (new tab)</a>
    <a id="frame-only" href="{away}?via=frame">Partner (in this frame)</a></p>
@@ -88,6 +90,27 @@ def test_frames_two_levels_deep_are_replayed_live_and_masked_inside(new_page, se
     shown = replayed.locator("html").inner_html() + replayed_deeper.locator("html").inner_html()
     for name, secret in SECRETS.items():
         assert secret not in shown, "%s reached the agent's view" % name
+
+
+def test_remote_control_reaches_elements_inside_a_same_origin_frame(new_page, server, site, runtime):
+    visitor, agent, frames = portal(new_page, server, site, runtime)
+    replayed = replay(agent).frame_locator("#statements")
+    expect(replayed.locator("#add")).to_be_visible(timeout=SLOW)
+    take_control(visitor, agent)
+
+    def click(selector):
+        box = replayed.locator(selector).bounding_box()
+        agent.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    statements = visitor.frame_locator("#statements")
+    click("#add")
+    expect(statements.locator("#count")).to_have_text("1", timeout=SLOW)
+    expect(replayed.locator("#count")).to_have_text("1", timeout=SLOW)
+    click("#reference")
+    expect(statements.locator("#reference")).to_be_focused(timeout=SLOW)
+    agent.keyboard.type("AB-12")
+    expect(statements.locator("#reference")).to_have_value("AB-12", timeout=SLOW)
+    expect(replayed.locator("#reference")).to_have_value("AB-12", timeout=SLOW)
 
 
 def test_a_frame_from_another_site_is_a_labelled_placeholder(new_page, server, site, runtime):

@@ -28,10 +28,24 @@ function watchTheVisitor() {
   });
 }
 
+// The focused element, inside open shadow roots and same-origin frames too.
 function deepActive() {
   let element = document.activeElement;
-  while (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+  for (;;) {
+    if (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+    else if (element && element.localName === "iframe" && frameDocument(element) && frameDocument(element).activeElement) {
+      element = frameDocument(element).activeElement;
+    } else break;
+  }
   return element || document.body;
+}
+
+function frameDocument(frame) {
+  try {
+    return frame.contentDocument;
+  } catch (error) {
+    return null;
+  }
 }
 
 function targetOf(action) {
