@@ -19,6 +19,7 @@ import {
   CANVAS_FRAME_TAG, CLOSE_DRAINING, FULL_SNAPSHOT, GRANTED, HEARTBEAT_MS, NETWORK_TIMEOUT_SECONDS, REASONS,
   RECONNECT_CAP_SECONDS, RECONNECT_FIRST_SECONDS, REFUSED_VIEW_TAG, SILENCE_MS, VERSION,
 } from "./shared.js";
+import { applyBlockedStyles } from "./replay_styles.js";
 
 const NAME_KEY = "cobrowse.agentName";
 const TOKEN_KEY = "cobrowse.agentToken";
@@ -202,6 +203,7 @@ function showView(events) {
       replayer.iframe.title = REPLAY_TITLE;
       replayer.on("event-cast", (cast) => {
         if (cast && (cast.type === FULL_SNAPSHOT || (cast.type === 3 && cast.data && cast.data.source === 0))) {
+          applyBlockedStyles(replayer.iframe.contentDocument);
           labelFrames(replayer.iframe.contentDocument);
           labelCanvases(replayer.iframe.contentDocument);
         }
