@@ -201,14 +201,17 @@ function showView(events) {
       });
       // Screen readers name a frame by its title; rrweb leaves it without one.
       replayer.iframe.title = REPLAY_TITLE;
-      replayer.on("event-cast", (cast) => {
-        if (cast && (cast.type === FULL_SNAPSHOT || (cast.type === 3 && cast.data && cast.data.source === 0))) {
-          applyBlockedStyles(replayer.iframe.contentDocument);
-          labelFrames(replayer.iframe.contentDocument);
-          labelCanvases(replayer.iframe.contentDocument);
+      // This replayer's, not the module's: a cast may come after a new snapshot replaced it.
+      const current = replayer;
+      current.on("event-cast", (cast) => {
+        const doc = current.iframe && current.iframe.contentDocument;
+        if (doc && cast && (cast.type === FULL_SNAPSHOT || (cast.type === 3 && cast.data && cast.data.source === 0))) {
+          applyBlockedStyles(doc);
+          labelFrames(doc);
+          labelCanvases(doc);
         }
       });
-      replayer.on("custom-event", (cast) => showCanvasFrame(replayer, cast));
+      current.on("custom-event", (cast) => showCanvasFrame(current, cast));
       replayer.on("resize", (size) => {
         replaySize = size;
         fitReplay();
