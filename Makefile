@@ -29,7 +29,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	touch $@
 
 # The runtimes are copied, not linked, so static/ is exactly what the server serves.
-$(RUNTIMES): node_modules/.package-lock.json Makefile patches/pyscript_no_eval.py
+$(RUNTIMES): node_modules/.package-lock.json Makefile patches/pyscript_no_eval.py patches/rrweb_sliced_snapshot.py
 	rm -rf static/pyscript static/micropython static/pyodide static/rrweb
 	mkdir -p static/pyscript static/micropython static/pyodide static/rrweb
 	cp node_modules/@pyscript/core/dist/*.js node_modules/@pyscript/core/dist/*.css static/pyscript/
@@ -38,7 +38,9 @@ $(RUNTIMES): node_modules/.package-lock.json Makefile patches/pyscript_no_eval.p
 	   node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm static/micropython/
 	cp node_modules/pyodide/pyodide.mjs node_modules/pyodide/pyodide.asm.mjs node_modules/pyodide/pyodide.asm.wasm \
 	   node_modules/pyodide/python_stdlib.zip node_modules/pyodide/pyodide-lock.json static/pyodide/
-	cp node_modules/rrweb/dist/rrweb.umd.min.cjs static/rrweb/rrweb.min.js
+	$(PYTHON) patches/rrweb_sliced_snapshot.py node_modules/rrweb/dist/rrweb.umd.cjs static/rrweb/rrweb.sliced.js
+	node_modules/.bin/esbuild static/rrweb/rrweb.sliced.js --minify --log-level=warning --outfile=static/rrweb/rrweb.min.js
+	rm static/rrweb/rrweb.sliced.js
 	cp node_modules/rrweb/dist/style.min.css static/rrweb/rrweb.min.css
 	touch $@
 
@@ -56,7 +58,7 @@ $(LOADER): node_modules/.package-lock.json tools/build_loader.mjs $(LOADER_SOURC
 	node tools/build_loader.mjs $@
 
 # The browser tests' apps, built from npm packages with esbuild as real sites build theirs.
-$(APPS): node_modules/.package-lock.json $(wildcard tests/browser/apps/build.mjs tests/browser/apps/react/* tests/browser/apps/vue/* tests/browser/apps/knockout/* tests/browser/apps/jquery/*)
+$(APPS): node_modules/.package-lock.json $(wildcard tests/browser/apps/build.mjs tests/browser/apps/react/* tests/browser/apps/vue/* tests/browser/apps/knockout/* tests/browser/apps/jquery/* tests/browser/apps/chart/*)
 	node tests/browser/apps/build.mjs
 	touch $@
 

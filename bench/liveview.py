@@ -84,6 +84,8 @@ first snapshot of a 10,000-element page under 250 ms of main-thread time (median
 Figures go to ``bench/results/liveview.json`` and ``bench/results/liveview.md``; the tables are
 printed. ``--only snapshots`` (or ``--only latency``, which includes the pointer) runs one half;
 its figures go to ``liveview-snapshots.*`` (``liveview-latency.*``), so a full run's are kept.
+``--only join`` runs ``bench/join.py``: big pages (1,000 to 50,000 elements) joined with rrweb's
+snapshot sliced beside rrweb alone: the longest task at join and the time to the agent's view.
 Requests that would leave the machine fail at a dead proxy given to Chromium and are listed in
 the report.
 """
@@ -1147,10 +1149,15 @@ def main(argv=None):
     parser.add_argument("--drain-ms", type=int, default=3000, help="how long to wait for the last ticks (default 3000)")
     parser.add_argument("--moves", type=int, default=50, help="mouse moves per path for the pointer (default 50)")
     parser.add_argument("--move-rate", type=float, default=20.0, help="mouse moves per second (default 20)")
-    parser.add_argument("--only", choices=("latency", "snapshots"),
+    parser.add_argument("--only", choices=("latency", "snapshots", "join"),
                         help="run only the latency rates or only the first snapshots; the figures go to "
-                             "liveview-latency.* or liveview-snapshots.*")
+                             "liveview-latency.* or liveview-snapshots.*; join runs bench/join.py (big pages, "
+                             "sliced beside rrweb alone) with --sizes and --rounds, its figures in join.*")
     args = parser.parse_args(argv)
+    if args.only == "join":
+        import join as join_bench  # Beside this file; it imports this module.
+        return join_bench.main(["--runtime", args.runtime, "--rounds", str(args.rounds)]
+                               + (["--sizes", args.sizes] if "--sizes" in (argv or sys.argv) else []))
     rates = [int(rate) for rate in args.rates.split(",") if rate]
     sizes = [int(size) for size in args.sizes.split(",") if size]
 

@@ -55,7 +55,8 @@ def shared_values() -> dict[str, tuple[str, Any]]:
         "GRANTED": ("cobrowse.core.control.GRANTED", control.GRANTED),
         "NAMED_KEYS": ("cobrowse.core.control.NAMED_KEYS", list(control.NAMED_KEYS)),
     }
-    for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "FULL_SNAPSHOT"):
+    for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "VIEW_PART_CHARS", "FULL_SNAPSHOT",
+                 "REFUSED_VIEW_TAG", "CANVAS_FRAME_TAG"):
         values[name] = ("cobrowse.core.protocol." + name, getattr(protocol, name))
     for name in sorted(vars(constants)):
         if name.isupper():

@@ -77,6 +77,19 @@ function elementPath(node) {
   return parts.join(" > ");
 }
 
+// The replayed element at a point of a replayed document's viewport, inside its same-origin frames
+// too (the replay's frames are the visitor's, rebuilt).
+function elementAt(doc, x, y) {
+  let node = doc ? doc.elementFromPoint(x, y) : null;
+  while (node && node.nodeName === "IFRAME" && node.contentDocument) {
+    const box = node.getBoundingClientRect();
+    const inner = node.contentDocument.elementFromPoint(x - box.left - node.clientLeft, y - box.top - node.clientTop);
+    if (!inner) break;
+    [node, x, y] = [inner, x - box.left - node.clientLeft, y - box.top - node.clientTop];
+  }
+  return node;
+}
+
 // The point of the visitor's viewport under the agent's pointer, and the replayed element there.
 export function aim(event) {
   const shown = replayer();
@@ -88,8 +101,7 @@ export function aim(event) {
   const scale = frame.offsetWidth ? rect.width / frame.offsetWidth : 1;
   const x = Math.round((event.clientX - rect.left) / scale);
   const y = Math.round((event.clientY - rect.top) / scale);
-  const doc = frame.contentDocument;
-  const node = doc ? doc.elementFromPoint(x, y) : null;
+  const node = elementAt(frame.contentDocument, x, y);
   const id = node ? shown.getMirror().getId(node) : -1;
   return { id: typeof id === "number" && id >= 0 ? id : -1, x: x, y: y, node: node, scale: scale, rect: rect,
     path: node ? elementPath(node) : undefined };

@@ -6,8 +6,10 @@
  * control aims at its elements).
  */
 
-import { FULL_SNAPSHOT } from "./shared.js";
+import { FULL_SNAPSHOT, REFUSED_VIEW_TAG } from "./shared.js";
+import { FRAME_HOST, labelCanvases, labelFrames, showCanvasFrame } from "./labels.js";
 import { page, say } from "./page.js";
+import { applyBlockedStyles } from "./replay_styles.js";
 
 const REPLAY_TITLE = "The visitor's page, replayed live";
 const { liveSection, liveNote, replayBox, surface, chooser, toolSurface, sketch } = page;
@@ -50,6 +52,13 @@ export function showView(events) {
     if (!event || typeof event.type !== "number" || typeof event.timestamp !== "number") {
       continue;
     }
+    if (event.type === 5 && event.data && event.data.tag === REFUSED_VIEW_TAG) {
+      // The server did not share the page (too large): it says why, in place of the replay.
+      dropReplayer();
+      liveSection.hidden = false;
+      say(liveNote, String((event.data.payload || {}).message || "The live view stopped"));
+      continue;
+    }
     if (shown && event.type === 4) {
       // A new snapshot (the visitor's page or connection changed, or the server asked for one)
       // starts a fresh replay: rebuilding a live replay in place can race with the changes
@@ -68,6 +77,7 @@ export function showView(events) {
       });
       // Screen readers name a frame by its title; rrweb leaves it without one.
       shown.iframe.title = REPLAY_TITLE;
+      watchCasts(shown);
       shown.on("resize", (size) => {
         replaySize = size;
         fitReplay();
@@ -90,10 +100,29 @@ export function showView(events) {
   }
 }
 
+// What the replayer draws is finished with where the visitor's page holds back: the styles a
+// strict policy on the console blocks, frames from other sites and canvases (labels.js).
+function watchCasts(current) {
+  // This replayer's, not the module's: a cast may come after a new snapshot replaced it.
+  current.on("event-cast", (cast) => {
+    const doc = current.iframe && current.iframe.contentDocument;
+    if (doc && cast && (cast.type === FULL_SNAPSHOT || (cast.type === 3 && cast.data && cast.data.source === 0))) {
+      applyBlockedStyles(doc);
+      labelFrames(doc);
+      labelCanvases(doc);
+    }
+  });
+  current.on("custom-event", (cast) => showCanvasFrame(current, cast));
+}
+
 // Inline event handlers (onclick="...") would be refused by the replay's sandbox, one console
 // error each; the replay never runs the page's code, so they are dropped before replaying.
 function dropHandlers(attributes) {
   if (attributes && typeof attributes === "object") {
+    // rrweb's replay drops rr_ attributes; the host of a frame from another site is kept.
+    if (typeof attributes.rr_src === "string") {
+      attributes[FRAME_HOST] = attributes.rr_src;
+    }
     for (const name of Object.keys(attributes)) {
       if (/^on/i.test(name)) {
         delete attributes[name];

@@ -9,6 +9,12 @@ Public names:
 - ``VISITOR_TO_SERVER``, ``SERVER_TO_VISITOR``, ``AGENT_TO_SERVER``, ``SERVER_TO_AGENT``: the
   message types each direction may carry.
 - ``FULL_SNAPSHOT``: the rrweb event type, within a ``view``, of a full snapshot of the page.
+- ``MAX_MESSAGE_CHARS``, ``MAX_VIEW_CHARS``, ``VIEW_PART_CHARS``: the limits on a message, a
+  ``view`` and a ``view_part``'s ``text``.
+- ``REFUSED_VIEW_TAG``: the tag of the rrweb custom event, in a ``view`` the server writes, that
+  tells agents the page is not shared (``message`` in its payload); ``CANVAS_FRAME_TAG``: that
+  of a custom event of the widget's with a canvas's picture (``{id, data}``: its rrweb id and a
+  ``data:image/webp`` URL).
 
 Messages are JSON objects ``{"v": 1, "type": ..., ...fields}``; ``docs/protocol.md`` lists them.
 The module is pure Python and runs on CPython (the server) and MicroPython (the widget).
@@ -23,6 +29,14 @@ MAX_MESSAGE_CHARS = 64 * 1024
 
 # A ``view`` message carries the live view; a full snapshot of a big page is larger.
 MAX_VIEW_CHARS = 4 * 1024 * 1024
+
+# A view longer than this goes in ``view_part`` messages of this many characters of its text:
+# escaped as a JSON string, a part stays well inside ``MAX_VIEW_CHARS`` whatever the text holds.
+VIEW_PART_CHARS = 512 * 1024
+
+# What a view the server writes to tell agents the page is not shared is tagged with.
+REFUSED_VIEW_TAG = "cobrowse-view-refused"
+CANVAS_FRAME_TAG = "cobrowse-canvas"
 
 # The events of a ``view`` are rrweb's; this is the type of the one that holds the whole page.
 FULL_SNAPSHOT = 2
@@ -42,6 +56,8 @@ SCHEMAS = {
     "navigated_away": {"url": (str, True, _TEXT)},
     "page": {"url": (str, True, _TEXT), "title": (str, False, 300)},
     "view": {"events": (list, True, 0)},
+    # A long view's text, in order: the view is whole once the parts' texts add up to ``size``.
+    "view_part": {"text": (str, True, VIEW_PART_CHARS), "size": (int, True, 0)},
     "ping": {},
     # Remote control (docs/protocol.md, "Remote control"). Visitor to server: the visitor's
     # answer, the end of a request or of control, and an agent's action the page refused.
@@ -79,6 +95,8 @@ SCHEMAS = {
     "error": {"code": (str, True, _CODE), "message": (str, True, 500), "retryAfter": (int, False, 0)},
     "pong": {},
     "snapshot": {},
+    # The view the visitor is sending is past the session's budget: it is not shared.
+    "view_refused": {"size": (int, True, 0), "message": (str, True, 300)},
     # Agent to server.
     "join": {"code": (str, True, _CODE), "name": (str, True, _NAME)},
     "rejoin": {"token": (str, True, _CODE)},
@@ -91,10 +109,11 @@ SCHEMAS = {
     # "view" (above) is relayed to agents as it came from the visitor.
 }
 
-VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
-                     "control_end", "refused", "clear", "tools")
+VISITOR_TO_SERVER = ("start", "resume", "stop", "navigated_away", "page", "view", "view_part", "ping",
+                     "control_grant", "control_end", "refused", "clear", "tools")
 SERVER_TO_VISITOR = ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
-                     "control_request", "control_end", "act", "session_warning", "point", "draw", "cleared")
+                     "view_refused", "control_request", "control_end", "act", "session_warning", "point", "draw",
+                     "cleared")
 AGENT_TO_SERVER = ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act", "point",
                    "draw", "clear")
 SERVER_TO_AGENT = ("joined", "session", "view", "ended", "error", "pong", "control_notice", "session_warning", "draw",
@@ -171,18 +190,24 @@ def encode(kind, **fields):
     return _dumps(message)
 
 
-def decode(text, accept):
+# The messages that may be longer than ``MAX_MESSAGE_CHARS``, as they start when sent compact.
+_LONG_STARTS = ('{"v":1,"type":"view",', '{"v":1,"type":"view_part",')
+
+
+def decode(text, accept, limit=None):
     """Parse message ``text`` and return its fields as a dict with ``type``.
 
-    Raise ``ProtocolError`` when the text is not JSON, too long, of another protocol version,
-    of a type not in ``accept``, or has a missing, unknown or mistyped field.
+    Raise ``ProtocolError`` when the text is not JSON, too long (than ``limit``, if given: a
+    view put back together from its parts), of another protocol version, of a type not in
+    ``accept``, or has a missing, unknown or mistyped field.
     """
     if not isinstance(text, str):
         raise ProtocolError("bad_message", "messages are JSON text, not binary")
-    limit = MAX_VIEW_CHARS if "view" in accept else MAX_MESSAGE_CHARS
+    if limit is None:
+        limit = MAX_VIEW_CHARS if "view" in accept else MAX_MESSAGE_CHARS
     if len(text) > limit:
         raise ProtocolError("too_large", "message longer than %d characters" % limit)
-    if len(text) > MAX_MESSAGE_CHARS and not text.lstrip().startswith('{"v":1,"type":"view"'):
+    if len(text) > MAX_MESSAGE_CHARS and not any(text.lstrip().startswith(start) for start in _LONG_STARTS):
         # Only the live view may be big; it is sent compact, with these two fields first.
         raise ProtocolError("too_large", "message longer than %d characters" % MAX_MESSAGE_CHARS)
     try:

@@ -66,6 +66,9 @@ class VisitorSession(Resumption, ControlConsent):
         # The server asked for a new full snapshot of the live view; the adapter takes it and
         # clears this.
         self.snapshot_wanted = False
+        # The server refused this page's live view (too large to share): it is not recorded
+        # again while the page lasts, so a page past the budget never loops.
+        self.view_refused = False
         # Remote control: the session's control record (``cobrowse.core.control``), and the agent
         # this tab granted control to, which the adapter keeps across page loads.
         self.control = None
@@ -164,6 +167,9 @@ class VisitorSession(Resumption, ControlConsent):
         if kind == "snapshot":
             self.snapshot_wanted = self.watched()
             return message
+        if kind == "view_refused":
+            self.view_refused = True
+            return message
         if kind == "started":
             if self.state != States.STARTING:
                 return message
@@ -213,8 +219,9 @@ class VisitorSession(Resumption, ControlConsent):
 
     def watched(self):
         """True while the page is to be recorded for the live view: a session is on, connected,
-        with at least one agent."""
-        return bool(self.agents) and in_session(self.state) and not self.reconnecting and not self.resuming
+        with at least one agent, and the server has not refused the page as too large."""
+        return (bool(self.agents) and in_session(self.state) and not self.reconnecting and not self.resuming
+                and not self.view_refused)
 
     # -- helpers ---------------------------------------------------------------------------
 

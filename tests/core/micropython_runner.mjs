@@ -300,6 +300,8 @@ def check_protocol_errors():
         "navigated_away": {"url": "https://elsewhere.example/"},
         "page": {"url": "https://shop.example/", "title": "Shop"},
         "view": {"events": [{"kind": "scroll", "y": 120}]},
+        "view_part": {"text": '{"v":1,', "size": 40},
+        "view_refused": {"size": 9000000, "message": "too large"},
         "ping": {},
         "started": {"accessCode": CODE, "SID": "chat-1", "token": TOKEN},
         "resumed": {"accessCode": CODE, "SID": "chat-1", "token": TOKEN, "agents": [{"id": "a1", "name": "Alice"}]},

@@ -33,6 +33,7 @@ FULL = {
     "navigated_away": {"url": "https://elsewhere.example/"},
     "page": {"url": "https://shop.example/p/1", "title": "Product \u00e9 <1>"},
     "view": {"events": [{"type": 3, "data": {"source": 2, "x": 10.5}}, "any JSON", None]},
+    "view_part": {"text": '{"v":1,"type":"view"', "size": 40},
     "ping": {},
     "started": {"accessCode": "004213", "SID": "chat-42", "token": TOKEN},
     "resumed": {"accessCode": "004213", "SID": "chat-42", "token": TOKEN, "agents": [{"id": "a1", "name": "Alice"}],
@@ -44,6 +45,7 @@ FULL = {
     "error": {"code": "rate_limited", "message": "Too many attempts, wait 42 s", "retryAfter": 42},
     "pong": {},
     "snapshot": {},
+    "view_refused": {"size": 9_000_000, "message": "this page is too large to share: 9.0 MB"},
     "join": {"code": "004213", "name": "Alice"},
     "rejoin": {"token": TOKEN},
     "leave": {},
@@ -121,11 +123,11 @@ def test_a_type_is_refused_where_it_does_not_travel(direction, kind):
 
 
 def test_the_directions_are_the_documented_ones():
-    assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "ping", "control_grant",
-                                 "control_end", "refused", "clear", "tools")
+    assert VISITOR_TO_SERVER == ("start", "resume", "stop", "navigated_away", "page", "view", "view_part", "ping",
+                                 "control_grant", "control_end", "refused", "clear", "tools")
     assert SERVER_TO_VISITOR == ("started", "resumed", "agent_joined", "agent_left", "ended", "error", "pong", "snapshot",
-                                 "control_request", "control_end", "act", "session_warning", "point", "draw",
-                                 "cleared")
+                                 "view_refused", "control_request", "control_end", "act", "session_warning", "point",
+                                 "draw", "cleared")
     assert AGENT_TO_SERVER == ("join", "rejoin", "leave", "end", "ping", "request_control", "release_control", "act",
                                "point", "draw", "clear")
     assert SERVER_TO_AGENT == ("joined", "session", "view", "ended", "error", "pong", "control_notice",

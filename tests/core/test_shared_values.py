@@ -64,7 +64,8 @@ def test_the_generated_module_holds_the_core_s_values():
         NETWORK_TIMEOUT_SECONDS, RECONNECT_FIRST_SECONDS, RECONNECT_CAP_SECONDS)
     assert (values.pop("ASKING"), values.pop("GRANTED")) == (control.ASKING, control.GRANTED)
     assert values.pop("NAMED_KEYS") == list(control.NAMED_KEYS)
-    for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "FULL_SNAPSHOT"):
+    for name in ("VERSION", "MAX_MESSAGE_CHARS", "MAX_VIEW_CHARS", "VIEW_PART_CHARS", "FULL_SNAPSHOT", "REFUSED_VIEW_TAG",
+                 "CANVAS_FRAME_TAG"):
         assert values.pop(name) == getattr(protocol, name), name
     # What is left is core/constants.py, all of it.
     assert values == {name: value for name, value in vars(constants).items() if name.isupper()}
@@ -88,7 +89,8 @@ def copies_in_javascript(source):
                "NETWORK_TIMEOUT_SECONDS": NETWORK_TIMEOUT_SECONDS * 1000,
                "RECONNECT_FIRST_SECONDS": int(RECONNECT_FIRST_SECONDS * 1000),
                "RECONNECT_CAP_SECONDS": int(RECONNECT_CAP_SECONDS * 1000),
-               "MAX_MESSAGE_CHARS": protocol.MAX_MESSAGE_CHARS, "MAX_VIEW_CHARS": protocol.MAX_VIEW_CHARS}
+               "MAX_MESSAGE_CHARS": protocol.MAX_MESSAGE_CHARS, "MAX_VIEW_CHARS": protocol.MAX_VIEW_CHARS,
+               "VIEW_PART_CHARS": protocol.VIEW_PART_CHARS}
     names = {}  # In milliseconds, the heartbeat and the reconnect cap are the same number.
     for name, number in numbers.items():
         names[number] = names[number] + " or " + name if number in names else name

@@ -51,6 +51,7 @@ SAMPLES = {
     "navigated_away": {"url": "http://elsewhere.test/"},
     "page": {"url": "http://fuzz.test/p", "title": "Page"},
     "view": {"events": [{"type": 3, "data": {"x": 1}}]},
+    "view_part": {"text": "{\"v\":1,", "size": 40},
     "ping": {},
     "join": {"code": "$CODE", "name": "Fuzz"},
     "rejoin": {"token": "$AGENT_TOKEN"},

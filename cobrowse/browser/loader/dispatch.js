@@ -3,7 +3,7 @@
  * fire(target, type, init, Kind) dispatches a bubbling, cancelable, composed event (a MouseEvent
  * unless Kind says otherwise) and returns false when a handler cancelled it; keyCode, which and
  * charCode in init are defined on the event, since Chromium ignores them in the init dictionary
- * and old code still reads them. deepActive() is the focused element, inside shadow roots too.
+ * and old code still reads them. deepActive() is the focused element, inside open shadow roots and same-origin frames too.
  */
 
 export function fire(target, type, init, Kind) {
@@ -19,6 +19,19 @@ export function fire(target, type, init, Kind) {
 
 export function deepActive() {
   let element = document.activeElement;
-  while (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+  for (;;) {
+    if (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+    else if (element && element.localName === "iframe" && frameDocument(element) && frameDocument(element).activeElement) {
+      element = frameDocument(element).activeElement;
+    } else break;
+  }
   return element || document.body;
+}
+
+function frameDocument(frame) {
+  try {
+    return frame.contentDocument;
+  } catch (error) {
+    return null; // A frame of another origin.
+  }
 }

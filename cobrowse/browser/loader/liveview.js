@@ -10,17 +10,24 @@
  * that are not private.
  */
 
-import { FULL_SNAPSHOT, MAX_MESSAGE_CHARS, VERSION, WIDGET_ID } from "./shared.js";
+import { CANVAS_FRAME_TAG, FULL_SNAPSHOT, WIDGET_ID } from "./shared.js";
 import { PLACEHOLDER } from "./masking.js";
+import { createCanvasSampler } from "./canvas.js";
+import { SLICE_MS, sendView, writeView } from "./viewtext.js";
 
 // rrweb's event type of the changes after a full snapshot, and their source for DOM mutations.
 const INCREMENTAL_SNAPSHOT = 3;
 const MUTATION = 0;
 
-// rrweb.record's options: what is recorded, and how private data is masked.
-export function recordOptions(emit, masking) {
+// rrweb.record's options: what is recorded, and how private data is masked. isScrolled(element)
+// says whether an element has scrolled (all of them are read without it).
+export function recordOptions(emit, masking, isScrolled) {
   return {
     emit: emit,
+    // The full snapshot is taken SLICE_MS at a time (patches/rrweb_sliced_snapshot.py), so that
+    // joining never freezes the visitor's page.
+    fullSnapshotSliceMs: SLICE_MS,
+    isScrolled: isScrolled || null,
     blockSelector: "#" + WIDGET_ID,
     maskAllInputs: false,
     maskInputOptions: { color: true, date: true, "datetime-local": true, email: true, month: true,
@@ -66,6 +73,17 @@ function inNextTask(value) {
   return new Promise((resolve) => { setTimeout(() => resolve(value), 0); });
 }
 
+// A cross-origin frame's address, which rrweb sends whole (as rr_src): its host only, so that
+// nothing of its path or query string (tokens, session ids) leaves the page. The agent's
+// console shows it in the frame's place ("Content from pay.example is not shared").
+function frameHost(src) {
+  try {
+    return new URL(String(src), document.baseURI).host || "another site";
+  } catch (error) {
+    return "another site";
+  }
+}
+
 // rrweb blocks the widget's host element but still follows changes inside its (open) shadow
 // root; replayed, they refer to nodes the agent never got and stall the replay. So the ids the
 // agent has are tracked, and changes under any other node are dropped: the agent sees
@@ -86,6 +104,7 @@ function widgetFilter() {
     while (stack.length) {
       const node = stack.pop();
       sentIds.add(node.id);
+      if (node.attributes && node.attributes.rr_src) node.attributes.rr_src = frameHost(node.attributes.rr_src);
       const children = node.childNodes;
       if (!children) continue;
       for (let i = children.length - 1; i >= 0; i--) {
@@ -113,43 +132,46 @@ function widgetFilter() {
     data.removes = (data.removes || []).filter(known);
     data.texts = (data.texts || []).filter(known);
     data.attributes = (data.attributes || []).filter(known);
+    data.attributes.forEach((change) => {
+      if (change.attributes && change.attributes.rr_src) change.attributes.rr_src = frameHost(change.attributes.rr_src);
+    });
     const empty = !data.adds.length && !data.removes.length && !data.texts.length && !data.attributes.length;
     return empty ? null : event;
   };
 }
 
 // The stream to the socket: changes made in one task travel together, sent from the next task.
+// A view is written and sent in slices when it is big (viewtext.js); what comes meanwhile waits
+// for the next view, so views leave in order.
 function createStream() {
-  const live = { socket: null, queue: [], flushing: false, channel: null, encoded: null };
+  const live = { socket: null, queue: [], busy: false, channel: null, generation: 0 };
   function send(text) {
     if (live.socket && live.socket.readyState === 1) live.socket.send(text);
   }
   function flush() {
-    live.flushing = false;
-    if (live.encoded !== null) {
-      send(live.encoded);
-      live.encoded = null;
-    }
     const events = live.queue;
     live.queue = [];
-    if (!events.length || !live.socket || live.socket.readyState !== 1) return;
-    // Compact, with v and type first: the protocol lets only this shape be large.
-    const text = JSON.stringify({ v: VERSION, type: "view", events: events });
-    // A message over the protocol's ordinary limit (a full snapshot, in practice) is sent from
-    // the task after the one that encodes it: on a big page each step takes tens of
-    // milliseconds, and two such tasks block the page less than one that does both.
-    if (text.length < MAX_MESSAGE_CHARS) {
-      send(text);
-    } else {
-      live.encoded = text;
-      schedule();
+    if (!events.length || !live.socket || live.socket.readyState !== 1) {
+      live.busy = false;
+      return;
     }
+    // Closed meanwhile: what this view still had to send is dropped.
+    const generation = live.generation;
+    const current = () => generation === live.generation;
+    writeView(events, (text) => {
+      if (!current()) return;
+      sendView(text, (part) => { if (current()) send(part); }, () => {
+        if (!current()) return;
+        live.busy = false;
+        if (live.queue.length) schedule();
+      });
+    });
   }
   // A message channel rather than setTimeout(0), which browsers delay by 4 ms inside nested
   // timers.
   function schedule() {
-    if (live.flushing) return;
-    live.flushing = true;
+    if (live.busy) return;
+    live.busy = true;
     if (!live.channel) {
       live.channel = new MessageChannel();
       live.channel.port1.onmessage = flush;
@@ -166,19 +188,45 @@ function createStream() {
     close() {
       live.socket = null;
       live.queue = [];
-      live.encoded = null;
+      live.busy = false;
+      live.generation += 1;
     },
   };
 }
 
-// Cobrowse._live, which Python drives; base is where rrweb is served.
-export function createLiveView(base, masking) {
+// The elements of the page that have scrolled since the loader ran: rrweb reads the scroll
+// position of those only (patches/rrweb_sliced_snapshot.py says why). The window's own scroll
+// is the snapshot's initial offset.
+function trackScrolled() {
+  const scrolled = new WeakSet();
+  document.addEventListener("scroll", (event) => {
+    if (event.target && event.target.nodeType === 1) scrolled.add(event.target);
+  }, { capture: true, passive: true });
+  return (element) => scrolled.has(element);
+}
+
+// Cobrowse._live, which Python drives; base is where rrweb is served; canvasFps, when not null,
+// is how many frames a second the page's canvases are sampled (data-canvas="record"); frames
+// (frames.js's parent side) lets the site's other origins framed in the page carry the tag too.
+export function createLiveView(base, masking, canvasFps, frames) {
   const stream = createStream();
   const withoutWidget = widgetFilter();
+  const isScrolled = trackScrolled();
   let stopRecording = null;
+  let canvases = null;
+  frames.install();
   function emit(event) {
     const kept = withoutWidget(event);
-    if (kept) stream.push(kept);
+    if (!kept) return;
+    stream.push(kept);
+    // The page's snapshot is out (its frames are known to rrweb): the framed children's follow.
+    if (kept.type === FULL_SNAPSHOT) setTimeout(() => { if (stopRecording) frames.askChildren(true); }, 0);
+  }
+  function sampleCanvases(rrweb) {
+    if (canvasFps === null || canvasFps === undefined) return;
+    canvases = canvases || createCanvasSampler(masking, canvasFps, (canvas) => rrweb.record.mirror.getId(canvas),
+      (frame) => rrweb.record.addCustomEvent(CANVAS_FRAME_TAG, frame));
+    canvases.start();
   }
   return {
     // Record onto this socket; when already recording, send a new full snapshot on it.
@@ -186,23 +234,54 @@ export function createLiveView(base, masking) {
       stream.open(socket);
       if (stopRecording) {
         inNextTask().then(() => {
-          if (stopRecording) window.rrweb.record.takeFullSnapshot(true);
+          if (!stopRecording) return;
+          window.rrweb.record.takeFullSnapshot(true);
+          if (canvases) canvases.resend();
         });
         return;
       }
       loadRrweb(base).then(inNextTask).then((rrweb) => {
         if (!stream.socket || stopRecording) return;
-        stopRecording = rrweb.record(recordOptions(emit, masking)) || null;
+        const options = recordOptions(emit, masking, isScrolled);
+        // Only a top page takes its children's events: a framed one would post its own to its framer.
+        options.recordCrossOriginIframes = window.parent === window;
+        stopRecording = rrweb.record(options) || null;
+        if (stopRecording) sampleCanvases(rrweb);
       }).catch((error) => {
         console.error("Cobrowse: the live view is not available:", error);
       });
     },
     stop() {
       stream.close();
+      if (canvases) canvases.stop();
+      frames.askChildren(false);
       if (stopRecording) {
         stopRecording();
         stopRecording = null;
       }
     },
+  };
+}
+
+// The recorder of a frame whose parent, of another of the site's origins, shares it (frames.js):
+// record(true) records it for that parent (rrweb posts every event to the parent, which relays
+// it), or snapshots it again; record(false) stops.
+export function createChildView(base, masking) {
+  const isScrolled = trackScrolled();
+  let stopRecording = null;
+  return function record(on) {
+    if (!on) {
+      if (stopRecording) stopRecording();
+      stopRecording = null;
+      return;
+    }
+    loadRrweb(base).then(inNextTask).then((rrweb) => {
+      if (stopRecording) return rrweb.record.takeFullSnapshot(true);
+      const options = recordOptions(() => {}, masking, isScrolled);
+      options.recordCrossOriginIframes = true;
+      stopRecording = rrweb.record(options) || null;
+    }).catch((error) => {
+      console.error("Cobrowse: the live view is not available in this frame:", error);
+    });
   };
 }

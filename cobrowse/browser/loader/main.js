@@ -18,7 +18,8 @@ import { createActuator } from "./actuator.js";
 import { BootGuard } from "./boot.js";
 import { Bridge, createCobrowse } from "./bridge.js";
 import { createFeed } from "./feed.js";
-import { createLiveView } from "./liveview.js";
+import { createChildRecorder, createParentFrames, sharedChild, siteOrigins } from "./frames.js";
+import { createChildView, createLiveView } from "./liveview.js";
 import { createMasking } from "./masking.js";
 import { readOptions } from "./options.js";
 import { createOverlay } from "./overlay.js";
@@ -27,6 +28,10 @@ import { startPyScript } from "./start.js";
 // Read while this script runs: it is null once the script has run.
 const script = document.currentScript;
 
+// A frame of another of the site's origins, in a page that carries the tag: co-browse runs in
+// that page, which shares this frame; here the API says so.
+const SHARED_FRAME = "co-browse runs in the page around this frame, which shares it";
+
 function load() {
   const where = readOptions(script);
   const feed = createFeed(where.runtime);
@@ -34,8 +39,16 @@ function load() {
   const control = createActuator(masking.isPrivate);
   const guard = new BootGuard(where);
   const bridge = new Bridge(where.page.siteCode, feed, guard);
-  window.Cobrowse = createCobrowse(bridge, where.page, createLiveView(where.base, masking), control,
-    createOverlay());
+  const allowed = siteOrigins(where.page.domains, window.location.hostname);
+  const parent = sharedChild(allowed);
+  if (parent) {
+    window.Cobrowse = createCobrowse(bridge, where.page, null, control, null);
+    createChildRecorder(parent, createChildView(where.base, masking));
+    bridge.bootFailed(SHARED_FRAME);
+    return;
+  }
+  const liveView = createLiveView(where.base, masking, where.canvasFps, createParentFrames(allowed));
+  window.Cobrowse = createCobrowse(bridge, where.page, liveView, control, createOverlay());
   guard.start((message) => bridge.bootFailed(message));
   startPyScript(where, feed, guard);
 }

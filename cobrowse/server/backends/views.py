@@ -31,7 +31,10 @@ BATCH: Final = 16
 class ViewLog(Protocol):
     """Each session's live view, so that an agent who joins (or comes back) late sees the
     current page at once, without a new snapshot that would rebuild the view of the agents
-    already watching."""
+    already watching. ``limit`` is the size in characters past which a log is lost: no one
+    view longer than that is taken."""
+
+    limit: int
 
     async def record(self, code: str, text: str, full: bool) -> int:
         """Number view message ``text`` of session ``code`` and keep it if there is a log (or

@@ -11,7 +11,10 @@ Public names:
 
 import asyncio
 import collections
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from cobrowse.server.relay.parts import ViewParts
 
 from cobrowse.server.relay import eager
 from cobrowse.server.tokens import Identity
@@ -45,11 +48,12 @@ class Connection:
     (``eager``): a send that need not wait is done before ``push`` returns, and only one held up
     by a slow peer goes on in a task (``writer``). An agent's ``view_seq`` is the
     number of the last view it was sent (None before the first); while it catches up from the
-    log, live views wait in ``pending``.
+    log, live views wait in ``pending``. A visitor's ``view_parts`` are those of the long view
+    it is sending, if it is.
     """
 
     __slots__ = ("id", "socket", "role", "client", "address", "identity", "code", "who", "last", "silent", "closed",
-                 "close_code", "queue", "queued", "writer", "writing", "view_seq", "pending")
+                 "close_code", "queue", "queued", "writer", "writing", "view_seq", "pending", "view_parts")
 
     def __init__(self, conn_id: str, socket: Socket, role: str, client: Any, now: float,
                  address: str | None = None, identity: Identity | None = None) -> None:
@@ -71,6 +75,7 @@ class Connection:
         self.writing = False
         self.view_seq: int | None = None
         self.pending: list[tuple[int, str]] | None = None
+        self.view_parts: "ViewParts | None" = None
 
     def where(self) -> tuple[str, str]:
         """``(code, who)``: what it is attached to. Only moves that need a session ask, and the

@@ -102,7 +102,7 @@ class Relay:
         control = tools.guarded("control", controls.from_agent)
         return {
             "visitor": _table({"start": visitor.start, "resume": visitor.resume}, {
-                "view": self.fan_out.view, "page": visitor.page, "stop": visitor.stop,
+                "view": self.fan_out.view, "view_part": self.fan_out.part, "page": visitor.page, "stop": visitor.stop,
                 "navigated_away": visitor.navigated_away, "control_grant": controls.from_visitor,
                 "control_end": controls.from_visitor, "refused": controls.from_visitor,
                 "clear": tools.clear, "tools": tools.tools}),

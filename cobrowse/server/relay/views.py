@@ -3,7 +3,9 @@ for an agent who joins late, comes back, missed some or could not keep up.
 
 Public names:
 
-- ``ViewFanOut(relay)``: ``view(conn, message, text)`` is the visitor's `view` move;
+- ``ViewFanOut(relay)``: ``view(conn, message, text)`` is the visitor's `view` move and
+  ``part(conn, message, text)`` its `view_part` move (a long view in parts, put back together
+  here and relayed as one view; past the log's limit, refused once);
   ``deliver(members, seq, text)`` hands view ``seq`` to the agents among a session's
   connections here; ``catch_up(conn, after)`` sends an agent the views after ``after`` from the
   log; ``resync(conn, after)`` does so in a task of its own, with live views waiting meanwhile.
@@ -18,6 +20,7 @@ from cobrowse.server.backends.records import VISITOR
 from cobrowse.server.backends.views import BATCH, LOST
 from cobrowse.server.relay.connection import Connection
 from cobrowse.server.relay.part import Part
+from cobrowse.server.relay.parts import ViewParts, refusal_view, too_large
 from cobrowse.server.relay.replies import SNAPSHOT
 from cobrowse.server.relay.shapes import Message
 
@@ -47,6 +50,39 @@ class ViewFanOut(Part):
             session = await self.relay.store.get(code)
             full = session is not None and bool(session["agents"])
         await self.engine.publish_view(code, text, full)
+
+    async def part(self, conn: Connection, message: Message, text: str) -> None:
+        """A part of a long view: the view goes on as ``view`` once its parts add up. One past
+        the log's limit could never be kept for a late joiner, nor fit an agent's queue: it is
+        refused at its first part, the visitor and the agents told why, once; the log keeps the
+        refusal, so later agents are told too, and the visitor is asked for no new snapshot."""
+        code, _ = conn.where()
+        size = message["size"]
+        parts = conn.view_parts
+        if parts is None:
+            parts = conn.view_parts = ViewParts(size, refused=size > self.log.limit)
+            if parts.refused:
+                await self.refuse(conn, code, size)
+        elif parts.size != size:
+            conn.view_parts = None
+            raise protocol.ProtocolError("bad_field", "a view part of size %d before the view of %d ended" % (size, parts.size))
+        try:
+            parts.add(message["text"])
+        except protocol.ProtocolError:
+            conn.view_parts = None
+            raise
+        if not parts.whole():
+            return
+        conn.view_parts = None
+        if not parts.refused:
+            whole = parts.text()
+            await self.view(conn, protocol.decode(whole, ("view",), limit=self.log.limit), whole)
+
+    async def refuse(self, conn: Connection, code: str, size: int) -> None:
+        message = too_large(size)
+        self.relay.here.send(conn, protocol.encode("view_refused", size=size, message=message))
+        session = await self.relay.store.get(code)
+        await self.engine.publish_view(code, refusal_view(message), session is not None and bool(session["agents"]))
 
     def deliver(self, members: dict[str, Connection], seq: int, text: str) -> None:
         for who, conn in members.items():

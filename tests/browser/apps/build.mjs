@@ -8,7 +8,8 @@ import * as esbuild from "esbuild";
 import { compileScript, compileTemplate, parse } from "vue/compiler-sfc";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const APPS = { react: "react/main.jsx", vue: "vue/main.js", knockout: "knockout/main.js", jquery: "jquery/main.js" };
+const APPS = { react: "react/main.jsx", vue: "vue/main.js", knockout: "knockout/main.js", jquery: "jquery/main.js",
+  chart: "chart/main.js" };
 
 // Compiles each .vue file to a module with its template compiled to a render function, as
 // @vitejs/plugin-vue does (a component without a script is its template alone).
