@@ -1,11 +1,11 @@
 """``GET /metrics``: the process's figures in Prometheus' text format, counted by the relay."""
 
-import asyncio
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from cobrowse.server.metrics import RelayCollector
+from support.loop import run_async
 from support.relay import run_relay
 from support.wire import agent, join, session_with_agent, view
 
@@ -58,7 +58,7 @@ def test_metrics_are_served_in_prometheus_text_format(server):
                 kind = response.headers["Content-Type"]
                 return kind, figures(text_string_to_metric_families(response.read().decode()))
 
-    kind, found = asyncio.run(steps())
+    kind, found = run_async(steps())
     assert kind.startswith("text/plain; version=")
     assert found["cobrowse_sessions"] >= 1 and found["cobrowse_views_total"] >= 1
     # A server on Redis says how its calls to Redis went.
