@@ -136,7 +136,7 @@ function closeChooser() {
   if (!chooser.hidden) {
     chooser.hidden = true;
     if (document.activeElement === chooser && !surface.hidden) {
-      surface.focus();
+      surface.focus({ preventScroll: true });
     }
   }
 }
@@ -161,9 +161,10 @@ function listenToThePointer() {
   });
 
   surface.addEventListener("mousedown", (event) => {
-    // The surface takes the focus, so that the agent's keys go to the visitor's page.
+    // The surface takes the focus, so that the agent's keys go to the visitor's page; the console
+    // must not scroll to it meanwhile, or the click that follows lands elsewhere.
     event.preventDefault();
-    surface.focus();
+    surface.focus({ preventScroll: true });
   });
 
   surface.addEventListener("click", (event) => {
