@@ -171,12 +171,7 @@ class VisitorSession(Resumption, ControlConsent):
             self.view_refused = True
             return message
         if kind == "started":
-            if self.state != States.STARTING:
-                return message
-            self.token = message["token"]
-            self.access_code = message["accessCode"]
-            self._set_state(States.ACTIVE_WAIT)
-            self._fire("SessionStarted", accessCode=self.access_code, SID=self.sid, mode=self.mode, siteCode=self.site_code)
+            self._started(message)
         elif kind == "resumed":
             self._resumed(message)
         elif kind == "agent_joined":
@@ -203,19 +198,29 @@ class VisitorSession(Resumption, ControlConsent):
                 return message
             self._end(message["reason"], States.READY)
         elif kind == "error":
-            # A refused start leaves no session behind; a refused resume means the session is
-            # gone (ended while we were away, or open in another tab); other errors change
-            # nothing.
-            if self.state == States.STARTING:
-                self.error = message["message"]
-                if message["code"] == "rate_limited" and now is not None:
-                    self.starts_held_until = now + (message.get("retryAfter") or 0)
-                self._set_state(States.ERROR)
-            elif self.resuming or (self.reconnecting and message["code"] == "no_session"):
-                self._session_gone()
-            # While reconnecting, "in_use" means the server has not yet noticed that our old
-            # connection died: the adapter tries again, within the network timeout.
+            self._refused(message, now)
         return message
+
+    def _started(self, message):
+        if self.state != States.STARTING:
+            return
+        self.token = message["token"]
+        self.access_code = message["accessCode"]
+        self._set_state(States.ACTIVE_WAIT)
+        self._fire("SessionStarted", accessCode=self.access_code, SID=self.sid, mode=self.mode, siteCode=self.site_code)
+
+    def _refused(self, message, now):
+        """A refused start leaves no session behind; a refused resume means the session is gone
+        (ended while we were away, or open in another tab); other errors change nothing."""
+        if self.state == States.STARTING:
+            self.error = message["message"]
+            if message["code"] == "rate_limited" and now is not None:
+                self.starts_held_until = now + (message.get("retryAfter") or 0)
+            self._set_state(States.ERROR)
+        elif self.resuming or (self.reconnecting and message["code"] == "no_session"):
+            self._session_gone()
+        # While reconnecting, "in_use" means the server has not yet noticed that our old
+        # connection died: the adapter tries again, within the network timeout.
 
     def watched(self):
         """True while the page is to be recorded for the live view: a session is on, connected,

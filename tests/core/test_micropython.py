@@ -81,9 +81,9 @@ def break_module(root, name, old, new):
     path.write_text(text.replace(old, new, 1))
 
 
-SET_STATE = "            self._set_state(States.ACTIVE_WAIT)\n"
+SET_STATE = "        self._set_state(States.ACTIVE_WAIT)\n"
 FIRE_STARTED = (
-    "            self._fire(\"SessionStarted\", accessCode=self.access_code, SID=self.sid, mode=self.mode,"
+    "        self._fire(\"SessionStarted\", accessCode=self.access_code, SID=self.sid, mode=self.mode,"
     " siteCode=self.site_code)\n"
 )
 
