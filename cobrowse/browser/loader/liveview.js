@@ -214,10 +214,20 @@ export function createLiveView(base, masking, canvasFps, frames) {
   const isScrolled = trackScrolled();
   let stopRecording = null;
   let canvases = null;
+  // rrweb's Meta (4) comes a task or more before the sliced full snapshot it belongs to: it waits
+  // for it, so that both travel in one view, where the server's log starts for agents who join
+  // later (without the Meta, their replay would not know the page's size).
+  let meta = null;
   frames.install();
   function emit(event) {
     const kept = withoutWidget(event);
     if (!kept) return;
+    if (kept.type === 4) {
+      meta = kept;
+      return;
+    }
+    if (meta && kept.type === FULL_SNAPSHOT) stream.push(meta);
+    meta = null;
     stream.push(kept);
     // The page's snapshot is out (its frames are known to rrweb): the framed children's follow.
     if (kept.type === FULL_SNAPSHOT) setTimeout(() => { if (stopRecording) frames.askChildren(true); }, 0);
