@@ -30,7 +30,7 @@ def deployment(redis, tmp_path):
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_a_restart_or_crash_of_the_sessions_process_is_invisible(new_page, site, runtime, deployment, how,
                                                                   expect_console_error):
-    expect_console_error(r"WebSocket connection to .* failed|ERR_CONNECTION|ERR_SOCKET_NOT_CONNECTED")
+    expect_console_error(r"WebSocket connection to .* failed|ERR_CONNECTION|ERR_SOCKET_NOT_CONNECTED|ERR_CONTENT_LENGTH_MISMATCH")
     proxy, servers = deployment
     visitor = new_page(site.page(proxy, runtime, PAGE, data_network_timeout="20"))
     boot(visitor)
