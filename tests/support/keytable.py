@@ -187,13 +187,18 @@ def prepare(page, target):
     page.evaluate(PREPARE, TARGETS[target])
 
 
-def outcome(page, settle=True):
-    """The events since ``prepare`` and the final state (``settle``: after scrolling stops)."""
+def outcome(page, settle=True, expected=0):
+    """The events since ``prepare`` and the final state (``settle``: after scrolling stops;
+    ``expected``: how many events a real keyboard fired, waited for up to 2 s)."""
     if settle:
         page.evaluate(SETTLE)
     else:
-        # What the keys queued (a select event) comes in a later task.
-        page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 30))")
+        # What the keys queued (a select event) comes in a later task, later still on a busy
+        # machine: wait for as many events as the real keyboard's, then for one more task.
+        page.evaluate("""async (expected) => {
+          for (let i = 0; i < 100 && __log.length < expected; i++) await new Promise((r) => setTimeout(r, 20));
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }""", expected)
     return {"events": page.evaluate("__log.slice()"), "final": page.evaluate("__state()")}
 
 
